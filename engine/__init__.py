@@ -1,0 +1,27 @@
+"""friction: replay customer life events through an organisation's policies and measure
+the friction they make, on the customer's side and the staff's.
+
+    from engine import load_policy_set, compile_policy_set, load_catalog, evaluate_catalog
+    cps = compile_policy_set(load_policy_set("policies/bank"))
+    ev = evaluate_catalog(cps, load_catalog("cases/life-events.yaml"))
+"""
+from .compile import CompiledPolicySet, compile_policy_set
+from .errors import EngineError, FrictionError, InputError, Problem
+from .evaluate import CaseResult, Evaluation, Evaluator, evaluate_catalog, evaluate_paths
+from .journey import Journey, JourneyStep, build_journey
+from .judge import FLAG_KINDS, Flag
+from .load import load_catalog, load_policy_set, resolve_cases
+from .measure import Metrics
+from .model import METRICS, Case, Cause, Lane, Manifest, PolicySet, Rule, Step
+from .replay import ENGINES, make_engine
+from .report import FORMATS, evaluation_to_dict, render
+from .trace import Firing, Trace
+
+__all__ = [
+    "Case", "CaseResult", "Cause", "CompiledPolicySet", "ENGINES", "EngineError", "Evaluation",
+    "Evaluator", "FLAG_KINDS", "FORMATS", "Firing", "Flag", "FrictionError", "InputError",
+    "Journey", "JourneyStep", "Lane", "METRICS", "Manifest", "Metrics", "PolicySet", "Problem",
+    "Rule", "Step", "Trace", "build_journey", "compile_policy_set", "evaluate_catalog",
+    "evaluate_paths", "evaluation_to_dict", "load_catalog", "load_policy_set", "make_engine",
+    "render", "resolve_cases",
+]

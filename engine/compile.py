@@ -1,0 +1,156 @@
+"""Compile a policy set once: a table of rules over integer step ids, plus plain-Python
+matchers (generated source, inspectable with `CompiledPolicySet.source`).
+
+Both engines replay the same compiled set and report only *which rules fired*; the trace,
+journey and metrics are built from that by shared code, so the two engines cannot differ
+in anything but matching and chaining.
+
+Generated source never contains user text except through `repr()` of a str, int, bool or
+finite float: rule ids, actions and values are data, never code.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from .model import Case, Cause, Condition, PolicySet, Rule, Step, When
+
+__all__ = ["CompiledRule", "CompiledPolicySet", "compile_policy_set"]
+
+MISSING = object()  # an attribute the case does not have
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    index: int                  # position in CompiledPolicySet.rules (sorted by id)
+    rule: Rule
+    events: frozenset[str]      # empty: every life event
+    needs: tuple[int, ...]      # step ids that must already be required (sorted)
+    requires: tuple[int, ...]   # step ids it requires, in `then` order
+    attributes: tuple[str, ...]  # case attributes its conditions read (sorted)
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def cause(self) -> Cause:
+        return self.rule.cause
+
+
+@dataclass
+class CompiledPolicySet:
+    policy_set: PolicySet
+    rules: tuple[CompiledRule, ...]
+    actions: tuple[str, ...]            # step id -> action (sorted, so ids are content-derived)
+    steps: tuple[Step, ...]             # step id -> definition
+    step_ids: dict[str, int]
+    source: str                         # the generated matcher module
+    matchers: dict[str, Callable[[Mapping[str, Any]], list[int]]] = field(repr=False)
+    rule_index: dict[str, int] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.policy_set.name
+
+    @property
+    def manifest(self):
+        return self.policy_set.manifest
+
+    def candidates(self, case: Case) -> list[int]:
+        """Rules whose event and case conditions hold (steps not yet considered)."""
+        match = self.matchers.get(case.event)
+        return match(case.attrs) if match else []
+
+    def rule_ids(self, causes: set[Cause]) -> frozenset[int]:
+        return frozenset(r.index for r in self.rules if r.cause in causes)
+
+
+def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
+    actions = tuple(sorted(policy_set.steps))
+    step_ids = {a: i for i, a in enumerate(actions)}
+    rules = []
+    for i, rule in enumerate(policy_set.rules):
+        then = [s.action if isinstance(s, Step) else s for s in rule.then]
+        rules.append(CompiledRule(
+            index=i, rule=rule, events=frozenset(rule.when.event),
+            needs=tuple(sorted({step_ids[a] for a in rule.when.step})),
+            requires=tuple(dict.fromkeys(step_ids[a] for a in then)),
+            attributes=tuple(sorted(rule.when.attributes())),
+        ))
+    source = generate_source(policy_set.name, policy_set.manifest.events, rules)
+    namespace: dict[str, Any] = {"__builtins__": {}, "MISSING": MISSING}
+    exec(compile(source, f"<friction policy set {policy_set.name!r}>", "exec"), namespace)  # noqa: S102
+    return CompiledPolicySet(
+        policy_set=policy_set, rules=tuple(rules), actions=actions,
+        steps=tuple(policy_set.steps[a] for a in actions), step_ids=step_ids,
+        source=source, matchers=namespace["MATCHERS"],
+        rule_index={r.id: r.index for r in rules},
+    )
+
+
+# --------------------------------------------------------------------------- code generation
+
+
+def _lit(value: Any) -> str:
+    """A Python literal for a validated scalar. Anything else is refused, never inlined."""
+    if type(value) in (str, int, bool) or (type(value) is float and math.isfinite(value)):
+        return repr(value)
+    raise TypeError(f"not a plain value: {value!r}")
+
+
+def _attr(name: str) -> str:
+    return f"a.get({_lit(name)}, MISSING)"
+
+
+def _condition(c: Condition) -> str:
+    """A Python expression over the attribute dict `a`. A missing attribute makes every
+    comparison false, `ne` and `not_in` included, as in durable_rules."""
+    if c.all is not None:
+        return "(" + " and ".join(map(_condition, c.all)) + ")" if c.all else "True"
+    if c.any is not None:
+        return "(" + " or ".join(map(_condition, c.any)) + ")" if c.any else "False"
+    key = _lit(c.attr)
+    if c.op == "present":
+        return f"({key} in a)" if c.value else f"({key} not in a)"
+    if c.op == "eq":
+        return f"({_attr(c.attr)} == {_lit(c.value)})"
+    if c.op == "in":
+        return f"({_attr(c.attr)} in ({', '.join(map(_lit, c.value))},))"
+    py = {"ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "not_in": "not in"}[c.op]
+    right = f"({', '.join(map(_lit, c.value))},)" if c.op == "not_in" else _lit(c.value)
+    return f"({key} in a and a[{key}] {py} {right})"
+
+
+def when_expression(when: When) -> str:
+    parts = [_condition(c) for c in when.all]
+    if when.any:
+        parts.append("(" + " or ".join(map(_condition, when.any)) + ")")
+    return " and ".join(parts) if parts else "True"
+
+
+def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule]) -> str:
+    lines = [
+        f"# friction: matchers compiled from policy set {name!r}.",
+        "# One function per life event returns the rules whose case conditions hold;",
+        "# chaining on required steps is done by the replay loop.",
+        "",
+    ]
+    table = []
+    for n, event in enumerate(sorted(events)):
+        fn = f"match_{n}"
+        lines.append(f"def {fn}(a):  # life event {event!r}")
+        lines.append("    m = []")
+        for r in rules:
+            if r.events and event not in r.events:
+                continue
+            lines.append(f"    if {when_expression(r.rule.when)}:  # {r.id!r}")
+            lines.append(f"        m.append({r.index})")
+        lines.append("    return m")
+        lines.append("")
+        table.append(f"    {event!r}: {fn},")
+    lines.append("MATCHERS = {")
+    lines.extend(table)
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,128 @@
+"""Findings on a journey: where it hurts and whose rule makes it hurt.
+
+Each flag names the steps, the rules and their owners behind it, and says in one line
+what a customer goes through."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .compile import CompiledPolicySet
+from .journey import Journey, JourneyStep
+from .measure import Metrics, customer_visible
+from .model import Cause, Lane, STAFF_ONLY
+
+__all__ = ["Flag", "FLAG_KINDS", "judge", "policy_ancestry", "POLICY_CAUSES"]
+
+POLICY_CAUSES = frozenset({Cause.policy, Cause.practice})
+FLAG_KINDS = ("policy-made", "channel-switch", "repeated-ask", "handoffs", "silent-wait", "limit")
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    message: str
+    steps: tuple[str, ...]
+    rules: tuple[str, ...]
+    owners: tuple[str, ...]
+    metric: str | None = None  # for `limit` flags
+
+    def as_dict(self) -> dict:
+        d = {"kind": self.kind, "message": self.message, "steps": list(self.steps),
+             "rules": list(self.rules), "owners": list(self.owners)}
+        if self.metric:
+            d["metric"] = self.metric
+        return d
+
+
+def policy_ancestry(journey: Journey) -> dict[str, set[int]]:
+    """For each step, every rule (index) on any chain that required it."""
+    by_action: dict[str, list] = defaultdict(list)
+    for f in journey.trace.firings:
+        for a in f.requires:
+            by_action[a].append(f)
+    memo: dict[str, set[int]] = {}
+
+    def visit(action: str, path: frozenset[str]) -> set[int]:
+        if action in memo:
+            return memo[action]
+        out: set[int] = set()
+        for f in by_action[action]:
+            out.add(f.rule)
+            for s in f.on_steps:
+                if s not in path:  # chains are acyclic in effect, but a rule may re-require its trigger
+                    out |= visit(s, path | {action})
+        memo[action] = out
+        return out
+
+    return {s.action: visit(s.action, frozenset()) for s in journey.steps}
+
+
+def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
+          policy_made: set[str]) -> tuple[Flag, ...]:
+    rules = cps.rules
+    manifest = cps.manifest
+    flags: list[Flag] = []
+
+    def make(kind: str, message: str, steps: list[JourneyStep], rule_ids, metric=None) -> Flag:
+        rule_ids = sorted(set(rule_ids))
+        owners = sorted({cps.rules[cps.rule_index[r]].rule.owner for r in rule_ids})
+        return Flag(kind, message, tuple(s.action for s in steps), tuple(rule_ids), tuple(owners), metric)
+
+    ancestry = policy_ancestry(journey) if policy_made else {}
+    for s in journey.steps:
+        if s.action in policy_made:
+            behind = sorted(rules[i].id for i in ancestry[s.action] if rules[i].cause in POLICY_CAUSES)
+            flags.append(make("policy-made", f"'{s.action}' is there only because of policy or practice "
+                              f"({', '.join(behind)})", [s], behind))
+
+    visible = customer_visible(journey)
+    seen_by_customer = {s.action for s in visible}
+    case = journey.trace.case
+    if visible and visible[0].channel != case.channel:
+        s = visible[0]
+        flags.append(make("channel-switch", f"starts in {case.channel} but must {s.action} by {s.channel}",
+                          [s], s.rules))
+    for a, b in zip(visible, visible[1:]):
+        if a.channel != b.channel:
+            flags.append(make("channel-switch", f"moves from {a.channel} to {b.channel} to {b.action}",
+                              [b], b.rules))
+
+    asked: dict[str, list[JourneyStep]] = defaultdict(list)
+    for s in journey.steps:
+        for item in s.step.asks:
+            asked[item].append(s)
+    for item in sorted(asked):
+        steps = asked[item]
+        if len(steps) > 1:
+            flags.append(make("repeated-ask", f"asked for {item} {len(steps)} times: "
+                              + ", ".join(f"'{s.action}'" for s in steps),
+                              steps, [r for s in steps[1:] for r in s.rules]))
+
+    limit = manifest.thresholds.handoffs
+    if metrics.handoffs > limit:
+        at = [b for a, b in zip(journey.steps, journey.steps[1:]) if a.department != b.department]
+        flags.append(make("handoffs", f"{metrics.handoffs} handoffs between departments "
+                          f"(threshold {limit})", at, [r for s in at for r in s.rules]))
+
+    wait = manifest.thresholds.silent_wait_days
+    for s in journey.steps:
+        if s.days > wait and not s.step.informs:
+            flags.append(make("silent-wait", f"waits {s.days:g} days at '{s.action}' with no word "
+                              f"to the customer (threshold {wait:g})", [s], s.rules))
+
+    counted = {
+        "customer_steps": lambda s: s.lane == Lane.customer,
+        "backstage_steps": lambda s: s.lane in STAFF_ONLY,
+        "channels": lambda s: s.action in seen_by_customer,
+        "channel_switches": lambda s: s.action in seen_by_customer,
+        "repeated_asks": lambda s: bool(s.step.asks),
+        "policy_steps": lambda s: s.action in policy_made,
+    }
+    for metric, bound in sorted(manifest.limits.items()):
+        value = metrics[metric]
+        if value > bound:
+            steps = [s for s in journey.steps if counted.get(metric, lambda s: True)(s)]
+            flags.append(make("limit", f"{metric} is {value:g}, over the policy set's limit of {bound:g}",
+                              steps, [r for s in steps for r in s.rules], metric))
+    return tuple(flags)

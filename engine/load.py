@@ -1,0 +1,456 @@
+"""YAML -> validated models. Every problem names its file, line and rule or case id.
+
+Problems are collected rather than raised one at a time, so a policy owner fixing a file
+sees everything wrong with it in one run.
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, Problem, did_you_mean
+from .model import (
+    CUSTOMER_VISIBLE, INTERNAL_CHANNEL, LIST_OPERATORS, ORDERED_OPERATORS, PERSONA_KEYS,
+    Attribute, Case, CaseSpec, Catalog, Condition, Manifest, PolicySet, Rule, RuleFile, Step,
+)
+
+__all__ = ["MANIFEST_FILE", "load_policy_set", "load_catalog", "resolve_cases", "read_yaml"]
+
+MANIFEST_FILE = "policy-set.yaml"
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class LineDict(dict):
+    """A mapping that remembers the line of itself and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class LineList(list):
+    line: int = 0
+    item_lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    out = LineDict()
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be plain text", key_node.start_mark) from None
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """Parse one YAML file; a syntax error becomes an InputError naming file and line."""
+    path = str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.load(f, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except FileNotFoundError:
+        raise InputError(Problem(path, None, None, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(path, None, None, "is a folder, expected a YAML file")) from None
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(path, None, None, f"not UTF-8 text ({e.reason})")) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        what = getattr(e, "problem", None) or str(e)
+        raise InputError(Problem(path, line, None, f"bad YAML: {what}")) from None
+
+
+def _line_at(raw: Any, loc: Iterable[Any], default: int | None) -> int | None:
+    """The line of the deepest node along a pydantic error location."""
+    line = getattr(raw, "line", None) or default
+    node = raw
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+        if isinstance(node, (LineDict, LineList)):
+            line = node.line
+    return line
+
+
+def _problems_from(error: ValidationError, raw: Any, file: str, subject: str | None,
+                   default_line: int | None) -> list[Problem]:
+    problems = []
+    for e in error.errors(include_url=False):
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        line = _line_at(raw, loc, default_line)
+        if e["type"] == "unknown_key":
+            key = e["ctx"]["key"]
+            node = raw
+            for part in loc:
+                try:
+                    node = node[part]
+                except (KeyError, IndexError, TypeError):
+                    break
+            if isinstance(node, LineDict):
+                line = node.key_lines.get(key, line)
+        # Hide pydantic's union branch names ("Step", "str") from policy owners.
+        path = ".".join(str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper())
+                        and p not in ("str", "bool", "int", "float", "tuple[str, ...]"))
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        problems.append(Problem(file, line, subject, f"{path}: {msg}" if path else msg))
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def _validate(model: type[BaseModel], raw: Any, file: str, subject: str | None,
+              problems: list[Problem], default_line: int | None = None) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        problems.extend(_problems_from(e, raw, file, subject, default_line or getattr(raw, "line", None)))
+        return None
+
+
+def _rel(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- policy sets
+
+
+def load_policy_set(folder: str | os.PathLike) -> PolicySet:
+    """Load and cross-check a policy set folder: a manifest plus rule files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(Problem(_rel(folder), None, None, "no such policy set folder"))
+    manifest_path = folder / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise InputError(Problem(_rel(folder), None, None,
+                                 f"not a policy set: {MANIFEST_FILE} is missing"))
+    problems: list[Problem] = []
+    mfile = _rel(manifest_path)
+    raw_manifest = read_yaml(manifest_path)
+    if not isinstance(raw_manifest, Mapping):
+        raise InputError(Problem(mfile, 1, None, "the manifest must be a mapping (name, events, ...)"))
+    manifest = _validate(Manifest, raw_manifest, mfile, None, problems)
+
+    rule_files = sorted(p for p in folder.iterdir()
+                        if p.suffix in (".yaml", ".yml") and p.name != MANIFEST_FILE and p.is_file())
+    if not rule_files:
+        problems.append(Problem(_rel(folder), None, None, "no rule files (*.yaml) beside the manifest"))
+
+    rules: list[tuple[Rule, str, int, LineDict]] = []
+    for path in rule_files:
+        file = _rel(path)
+        raw = read_yaml(path)
+        if raw is None:
+            continue  # an empty file holds no rules
+        rf = _validate(RuleFile, raw, file, None, problems, 1)
+        if rf is None:
+            continue
+        for i, raw_rule in enumerate(raw["rules"]):
+            line = raw["rules"].item_lines[i]
+            rid = raw_rule.get("id") if isinstance(raw_rule, Mapping) else None
+            subject = f"rule {rid}" if isinstance(rid, str) else f"rule #{i + 1}"
+            rule = _validate(Rule, raw_rule, file, subject, problems, line)
+            if rule is not None:
+                rules.append((rule, file, line, raw_rule))
+
+    if manifest is None:
+        raise InputError(problems)
+    steps = _cross_check(manifest, rules, problems)
+    if problems:
+        raise InputError(problems)
+    rules.sort(key=lambda r: r[0].id)
+    return PolicySet(
+        path=str(folder), manifest=manifest, rules=tuple(r for r, *_ in rules), steps=steps,
+        where={r.id: (file, line) for r, file, line, _ in rules},
+    )
+
+
+def _cross_check(manifest: Manifest, rules: list[tuple[Rule, str, int, LineDict]],
+                 problems: list[Problem]) -> dict[str, Step]:
+    """Checks that need the whole set: ids, names, step definitions, `after` cycles."""
+    first_seen: dict[str, tuple[str, int]] = {}
+    steps: dict[str, tuple[Step, str, str, int]] = {}  # action -> (step, rule id, file, line)
+    departments, channels = set(manifest.departments), set(manifest.channels)
+
+    def step_line(raw_rule: LineDict, j: int, default: int) -> int:
+        then = raw_rule.get("then")
+        if isinstance(then, LineList) and j < len(then):
+            return then.item_lines[j]
+        return default
+
+    for rule, file, line, raw in sorted(rules, key=lambda r: (r[1], r[2])):
+        subject = f"rule {rule.id}"
+        if rule.id in first_seen:
+            f0, l0 = first_seen[rule.id]
+            problems.append(Problem(file, line, subject, f"duplicate rule id (first defined at {f0}:{l0})"))
+        else:
+            first_seen[rule.id] = (file, line)
+        for ev in rule.when.event:
+            if ev not in manifest.events:
+                problems.append(Problem(file, line, subject,
+                                        f"unknown life event '{ev}'{did_you_mean(ev, manifest.events)}"))
+        for cond in rule.when.all + rule.when.any:
+            _check_condition(cond, manifest, file, line, subject, problems)
+        for j, item in enumerate(rule.then):
+            if not isinstance(item, Step):
+                continue
+            sline = step_line(raw, j, line)
+            if item.department not in departments:
+                problems.append(Problem(file, sline, subject, f"step '{item.action}': unknown department "
+                                        f"'{item.department}'{did_you_mean(item.department, departments)}"))
+            if item.channel != INTERNAL_CHANNEL and item.channel not in channels:
+                problems.append(Problem(file, sline, subject, f"step '{item.action}': unknown channel "
+                                        f"'{item.channel}'{did_you_mean(item.channel, channels)}"))
+            if item.lane in CUSTOMER_VISIBLE and item.channel == INTERNAL_CHANNEL:
+                problems.append(Problem(file, sline, subject, f"step '{item.action}': a {item.lane.value} "
+                                        "step is seen by the customer and needs a channel"))
+            if item.action in steps:
+                other, rid0, f0, l0 = steps[item.action]
+                diff = [k for k in Step.model_fields if getattr(other, k) != getattr(item, k)]
+                if diff:
+                    problems.append(Problem(
+                        file, sline, subject,
+                        f"step '{item.action}' is defined differently by rule {rid0} ({f0}:{l0}) in "
+                        f"{', '.join(diff)}; define a step once and name it by its action elsewhere"))
+            else:
+                steps[item.action] = (item, rule.id, file, sline)
+
+    known = sorted(steps)
+    for rule, file, line, raw in rules:
+        subject = f"rule {rule.id}"
+        for j, item in enumerate(rule.then):
+            if isinstance(item, str) and item not in steps:
+                problems.append(Problem(file, step_line(raw, j, line), subject,
+                                        f"then names step '{item}', which no rule defines{did_you_mean(item, known)}"))
+        for name in rule.when.step:
+            if name not in steps:
+                problems.append(Problem(file, line, subject,
+                                        f"when.step '{name}' is a step no rule requires{did_you_mean(name, known)}"))
+    for action, (step, rid, file, line) in sorted(steps.items()):
+        for name in step.after:
+            if name not in steps:
+                problems.append(Problem(file, line, f"rule {rid}", f"step '{action}' comes after "
+                                        f"'{name}', which no rule requires{did_you_mean(name, known)}"))
+    cycle = _after_cycle({a: [n for n in s.after if n in steps] for a, (s, *_) in steps.items()})
+    if cycle:
+        step, rid, file, line = steps[cycle[0]]
+        problems.append(Problem(file, line, f"rule {rid}",
+                                "steps come after each other in a cycle: " + " -> ".join(cycle + [cycle[0]])))
+    return {a: s for a, (s, *_) in sorted(steps.items())}
+
+
+def _check_condition(cond: Condition, manifest: Manifest, file: str, line: int, subject: str,
+                     problems: list[Problem]) -> None:
+    if cond.attr is None:
+        for c in cond.all or cond.any or ():
+            _check_condition(c, manifest, file, line, subject, problems)
+        return
+    spec = manifest.attributes.get(cond.attr)
+    if spec is None:
+        problems.append(Problem(file, line, subject, f"attribute '{cond.attr}' is not declared in the "
+                                f"manifest{did_you_mean(cond.attr, manifest.attributes)}"))
+        return
+    if cond.op == "present":
+        return
+    if cond.op in ORDERED_OPERATORS and spec.type not in ("int", "number"):
+        problems.append(Problem(file, line, subject,
+                                f"'{cond.op}' on {spec.type} attribute '{cond.attr}': only numbers are ordered"))
+        return
+    values = cond.value if cond.op in LIST_OPERATORS else (cond.value,)
+    for v in values:
+        # Range and allowed values are not checked here: `lt: 0` on a min-0 attribute is
+        # legal (if pointless); only the type must match, since the engine compares as typed.
+        why = Attribute(type=spec.type).check(v)
+        if why:
+            problems.append(Problem(file, line, subject, f"condition on '{cond.attr}': {why}"))
+
+
+def _after_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """One cycle in the `after` graph, or None. Deterministic: nodes visited in sorted order."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+# --------------------------------------------------------------------------- catalogs
+
+
+class LoadedCatalog(BaseModel):
+    path: str
+    catalog: Catalog
+    case_lines: list[int]           # line of each explicit case
+    persona_lines: dict[str, int]
+    raw_cases: list[Any]
+
+
+def load_catalog(path: str | os.PathLike) -> LoadedCatalog:
+    """Parse and validate a catalog's shape. Cases are checked against a manifest later."""
+    file = _rel(Path(path))
+    raw = read_yaml(path)
+    if not isinstance(raw, Mapping):
+        raise InputError(Problem(file, 1, None, "a catalog is a mapping with personas, events and cases"))
+    problems: list[Problem] = []
+    catalog = _validate(Catalog, raw, file, None, problems, 1)
+    if catalog is None:
+        raise InputError(problems)
+    raw_cases = raw.get("cases") or LineList()
+    personas = raw.get("personas") or LineDict()
+    return LoadedCatalog(
+        path=file, catalog=catalog,
+        case_lines=list(getattr(raw_cases, "item_lines", [1] * len(raw_cases))),
+        persona_lines={k: getattr(personas, "key_lines", {}).get(k, 1) for k in personas},
+        raw_cases=list(raw_cases),
+    )
+
+
+def resolve_cases(loaded: LoadedCatalog, manifest: Manifest) -> tuple[list[Case], list[Problem]]:
+    """Every case of the catalog with its attributes resolved (manifest defaults <- persona
+    <- case) and validated against the manifest. A bad case is a Problem; the rest go on."""
+    cat, file = loaded.catalog, loaded.path
+    problems: list[Problem] = []
+    personas: dict[str, dict[str, Any]] = {}
+    persona_channels: dict[str, str | None] = {}
+    for name, attrs in sorted(cat.personas.items()):
+        line = loaded.persona_lines.get(name)
+        own = {k: v for k, v in attrs.items() if k not in PERSONA_KEYS}
+        channel = attrs.get("channel")
+        bad = _attribute_problems(own, manifest)
+        if channel is not None and (not isinstance(channel, str) or channel not in manifest.channels):
+            bad.append(f"unknown channel '{channel}'{did_you_mean(channel, manifest.channels)}")
+        for why in bad:
+            problems.append(Problem(file, line, f"persona {name}", why))
+        if not bad:
+            personas[name] = own
+            persona_channels[name] = channel
+
+    specs: list[tuple[CaseSpec, int, bool]] = []  # (spec, line, expanded)
+    for i, raw in enumerate(loaded.raw_cases):
+        line = loaded.case_lines[i]
+        cid = raw.get("id") if isinstance(raw, Mapping) else None
+        spec = _validate(CaseSpec, raw, file, f"case {cid}" if cid else f"case #{i + 1}", problems, line)
+        if spec is not None:
+            specs.append((spec, line, False))
+    if cat.expand:
+        if not cat.personas or not cat.events:
+            problems.append(Problem(file, 1, None, "expand: true needs both personas and events"))
+        for event in cat.events:
+            for name in sorted(cat.personas):
+                specs.append((CaseSpec(id=f"{event}/{name}", event=event, persona=name), 1, True))
+
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for spec, line, expanded in specs:
+        cid = spec.id or (f"{spec.event}/{spec.persona}" if spec.persona else spec.event)
+        subject = f"case {cid}"
+        if cid in seen:
+            if not expanded:  # an explicit case may stand in for an expanded one of the same id
+                problems.append(Problem(file, line, subject, f"duplicate case id (first at line {seen[cid]})"))
+            continue
+        seen[cid] = line
+        why: list[str] = []
+        if spec.event not in manifest.events:
+            why.append(f"unknown life event '{spec.event}'{did_you_mean(spec.event, manifest.events)}")
+        attrs = {k: a.default for k, a in manifest.attributes.items() if a.default is not None}
+        if spec.persona is not None:
+            if spec.persona not in cat.personas:
+                why.append(f"unknown persona '{spec.persona}'{did_you_mean(spec.persona, cat.personas)}")
+            elif spec.persona not in personas:
+                why.append(f"persona '{spec.persona}' is invalid (see its own error)")
+            else:
+                attrs.update(personas[spec.persona])
+        why += _attribute_problems(spec.attrs, manifest)
+        attrs.update(spec.attrs)
+        channel = spec.channel or persona_channels.get(spec.persona or "") or cat.channel or manifest.default_channel
+        if channel not in manifest.channels:
+            why.append(f"unknown start channel '{channel}'{did_you_mean(channel, manifest.channels)}")
+        if why:
+            problems.extend(Problem(file, line, subject, w) for w in why)
+            continue
+        cases.append(Case(id=cid, event=spec.event, persona=spec.persona, channel=channel,
+                          attrs=dict(sorted(attrs.items()))))
+    if not cases and not problems:
+        problems.append(Problem(file, 1, None, "the catalog holds no cases"))
+    return cases, problems
+
+
+def _attribute_problems(attrs: Mapping[str, Any], manifest: Manifest) -> list[str]:
+    out = []
+    for key, value in sorted(attrs.items()):
+        spec = manifest.attributes.get(key)
+        if spec is None:
+            out.append(f"attribute '{key}' is not declared in the manifest{did_you_mean(key, manifest.attributes)}")
+            continue
+        why = spec.check(value)
+        if why:
+            out.append(f"attribute '{key}': {why}")
+    return out

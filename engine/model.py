@@ -1,0 +1,404 @@
+"""The policy language and the catalog format, as pydantic models.
+
+Everything a user writes is validated here; cross-references (rule ids, steps named in
+`after`, attributes named in conditions) are checked in `load`, which sees the whole set.
+"""
+from __future__ import annotations
+
+import math
+import re
+from enum import Enum
+from typing import Any, Literal, Mapping, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .errors import did_you_mean
+
+__all__ = [
+    "Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "Manifest",
+    "METRICS", "OPERATORS", "PolicySet", "Rule", "Scalar", "Step", "Thresholds", "When",
+    "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL",
+]
+
+Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+
+
+class Cause(str, Enum):
+    policy = "policy"          # an internal rule the organisation chose
+    practice = "practice"      # how staff and systems habitually act
+    system = "system"          # a limit of IT or process
+    regulation = "regulation"  # law or an external mandate
+
+
+class Lane(str, Enum):
+    customer = "customer"
+    frontstage = "frontstage"
+    backstage = "backstage"
+    support = "support"
+
+
+CUSTOMER_VISIBLE = frozenset({Lane.customer, Lane.frontstage})
+STAFF_ONLY = frozenset({Lane.backstage, Lane.support})
+INTERNAL_CHANNEL = "internal"
+
+# Metric names, in the order reports show them.
+METRICS = (
+    "steps", "customer_steps", "backstage_steps", "departments", "channels", "handoffs",
+    "channel_switches", "repeated_asks", "elapsed_days", "policy_steps",
+)
+MetricName = Literal[
+    "steps", "customer_steps", "backstage_steps", "departments", "channels", "handoffs",
+    "channel_switches", "repeated_asks", "elapsed_days", "policy_steps",
+]
+
+# Condition operators: key in YAML -> meaning. `present: false` is "absent".
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "present")
+ORDERED_OPERATORS = frozenset({"lt", "le", "gt", "ge"})
+LIST_OPERATORS = frozenset({"in", "not_in"})
+
+RESERVED_ATTRIBUTES = frozenset({"id", "kind", "sid", "event", "channel", "persona"})
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    """Frozen, and rejects unknown keys with a 'did you mean' suggestion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            allowed = cls._allowed_keys()
+            for key in data:
+                if key not in allowed:
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key '{key}'{hint}",
+                        {"key": str(key), "hint": did_you_mean(key, allowed)},
+                    )
+        return data
+
+    @classmethod
+    def _allowed_keys(cls) -> set[str]:
+        return {f.alias or name for name, f in cls.model_fields.items()}
+
+
+def _as_tuple(value: Any) -> Any:
+    """YAML lets a single item stand for a one-item list."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bool, int, float)):
+        return (value,)
+    return value
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class Condition(Strict):
+    """A test on one case attribute (`attr` + one operator), or `all` / `any` of conditions."""
+
+    attr: str | None = None
+    op: str | None = None
+    value: Scalar | tuple[Scalar, ...] | None = None
+    all: tuple["Condition", ...] | None = None
+    any: tuple["Condition", ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:  # replaces Strict's: YAML keys differ from fields
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise PydanticCustomError(
+                "condition", "a condition is a mapping like {{attr: products, gt: 2}}, got {got!r}",
+                {"got": data})
+        allowed = {"attr", "all", "any", *OPERATORS}
+        for key in data:
+            if key not in allowed:
+                raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}",
+                                          {"key": str(key), "hint": did_you_mean(key, allowed)})
+        ops = [k for k in data if k in OPERATORS]
+        groups = [k for k in ("all", "any") if k in data]
+        if groups:
+            if len(groups) > 1 or "attr" in data or ops:
+                raise PydanticCustomError(
+                    "condition", "a condition is either `attr` with one operator, or one `all`/`any` list", {})
+            items = _as_tuple(data[groups[0]])
+            if not items:
+                raise PydanticCustomError("condition", "`{g}` needs at least one condition", {"g": groups[0]})
+            return {groups[0]: items}
+        if "attr" not in data:
+            raise PydanticCustomError("condition", "a condition needs `attr` (or `all`/`any`)", {})
+        if len(ops) != 1:
+            raise PydanticCustomError(
+                "condition", "condition on '{attr}' needs exactly one operator of {ops}",
+                {"attr": str(data["attr"]), "ops": ", ".join(OPERATORS)})
+        op = ops[0]
+        value = data[op]
+        if op in LIST_OPERATORS:
+            value = _as_tuple(value)
+        return {"attr": data["attr"], "op": op, "value": value}
+
+    @model_validator(mode="after")
+    def _check_value(self) -> "Condition":
+        if self.op is None:
+            return self
+        if self.op in LIST_OPERATORS:
+            if not isinstance(self.value, tuple) or not self.value:
+                raise PydanticCustomError("condition", "`{op}` takes a non-empty list of values", {"op": self.op})
+        elif self.op == "present":
+            if not isinstance(self.value, bool):
+                raise PydanticCustomError("condition", "`present` takes true or false", {})
+        elif isinstance(self.value, tuple) or self.value is None:
+            raise PydanticCustomError("condition", "`{op}` takes a single value", {"op": self.op})
+        if self.op in ORDERED_OPERATORS and (isinstance(self.value, (bool, str))):
+            raise PydanticCustomError("condition", "`{op}` compares numbers only, got {v!r}",
+                                      {"op": self.op, "v": self.value})
+        return self
+
+    def attributes(self) -> set[str]:
+        if self.attr is not None:
+            return {self.attr}
+        return set().union(*(c.attributes() for c in (self.all or self.any or ())))
+
+
+class When(Strict):
+    """When a rule fires: the life event, steps already required, and case conditions."""
+
+    event: tuple[str, ...] = ()
+    step: tuple[str, ...] = ()
+    all: tuple[Condition, ...] = ()
+    any: tuple[Condition, ...] = ()
+
+    _tuples = field_validator("event", "step", "all", "any", mode="before")(lambda v: _as_tuple(v))
+
+    def attributes(self) -> set[str]:
+        return set().union(*(c.attributes() for c in self.all + self.any))
+
+
+class Step(Strict):
+    """What a rule requires. Its identity is its action text."""
+
+    action: str = Field(min_length=1)
+    lane: Lane
+    department: str = Field(min_length=1)
+    channel: str = INTERNAL_CHANNEL
+    asks: tuple[str, ...] = ()
+    days: float = Field(default=0, ge=0)
+    after: tuple[str, ...] = ()
+    informs: bool = False  # tells the customer how things stand (a status message)
+
+    _tuples = field_validator("asks", "after", mode="before")(lambda v: _as_tuple(v))
+
+    @field_validator("action", "department", "channel")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = " ".join(v.split())
+        if not v:
+            raise ValueError("must not be blank")
+        return v
+
+    @field_validator("days")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("days must be a finite number")
+        return v
+
+
+class Rule(Strict):
+    id: str = Field(min_length=1)
+    cause: Cause
+    owner: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+    source: str | None = None
+    when: When
+    # A full step, or the action text of a step another rule of the set defines.
+    then: tuple[Union[Step, StrictStr], ...] = Field(min_length=1)
+
+    @field_validator("then", mode="before")
+    @classmethod
+    def _then_list(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, (str, Mapping)) else v
+
+
+class RuleFile(Strict):
+    rules: tuple[Any, ...] = ()  # each item validated as a Rule on its own, to report all
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+class Attribute(Strict):
+    """A case attribute the policy set reads: drives case validation and case generation."""
+
+    type: Literal["bool", "int", "number", "str"]
+    values: tuple[Scalar, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    default: Scalar | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Attribute":
+        if self.type in ("bool", "str") and (self.min is not None or self.max is not None):
+            raise PydanticCustomError("attribute", "min/max only apply to int and number attributes", {})
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PydanticCustomError("attribute", "min is greater than max", {})
+        for v in self.values or ():
+            problem = self.check(v)
+            if problem:
+                raise PydanticCustomError("attribute", "allowed value {v!r}: {p}", {"v": v, "p": problem})
+        if self.default is not None:
+            problem = self.check(self.default)
+            if problem:
+                raise PydanticCustomError("attribute", "default {v!r}: {p}", {"v": self.default, "p": problem})
+        return self
+
+    def check(self, value: Any) -> str | None:
+        """Why `value` is not valid for this attribute, or None."""
+        ok = {
+            "bool": isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "str": isinstance(value, str),
+        }[self.type]
+        if not ok:
+            return f"expected {self.type}, got {type(value).__name__} {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "expected a finite number"
+        if self.values is not None and value not in self.values:
+            allowed = ", ".join(map(repr, self.values))
+            return f"{value!r} is not one of {allowed}{did_you_mean(value, map(str, self.values))}"
+        if self.min is not None and value < self.min:
+            return f"{value!r} is below the minimum {self.min:g}"
+        if self.max is not None and value > self.max:
+            return f"{value!r} is above the maximum {self.max:g}"
+        return None
+
+
+class Thresholds(Strict):
+    handoffs: int = Field(default=3, ge=0)           # flag a journey with more handoffs
+    silent_wait_days: float = Field(default=2, ge=0)  # flag a longer step that tells the customer nothing
+
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "customer_steps": 1.0, "channels": 2.0, "channel_switches": 2.0, "handoffs": 1.0,
+    "repeated_asks": 1.0, "elapsed_days": 0.5,
+}
+
+
+class Manifest(Strict):
+    name: str = Field(min_length=1)
+    version: str = "0"
+    description: str = ""
+    events: tuple[str, ...] = Field(min_length=1)
+    departments: tuple[str, ...] = Field(min_length=1)
+    channels: tuple[str, ...] = Field(min_length=1)
+    start_channel: str | None = None  # where a case starts when it does not say
+    attributes: dict[str, Attribute] = {}
+    thresholds: Thresholds = Thresholds()
+    limits: dict[MetricName, float] = {}   # the set's own limits: a flag when a case goes over
+    weights: dict[MetricName, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, v: dict[str, Attribute]) -> dict[str, Attribute]:
+        for name in v:
+            if name in RESERVED_ATTRIBUTES:
+                raise ValueError(f"'{name}' is reserved and cannot be an attribute name")
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"attribute name '{name}' must be lower_snake_case")
+        return v
+
+    @model_validator(mode="after")
+    def _channels(self) -> "Manifest":
+        if INTERNAL_CHANNEL in self.channels:
+            raise PydanticCustomError(
+                "manifest", "'internal' is implicit (staff-only steps); do not list it in channels", {})
+        if self.start_channel is not None and self.start_channel not in self.channels:
+            raise PydanticCustomError(
+                "manifest", "start_channel '{c}' is not one of the channels{hint}",
+                {"c": self.start_channel, "hint": did_you_mean(self.start_channel, self.channels)})
+        return self
+
+    @property
+    def default_channel(self) -> str:
+        return self.start_channel or self.channels[0]
+
+
+class PolicySet(BaseModel):
+    """A loaded, cross-checked policy set. Built by `load.load_policy_set`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    manifest: Manifest
+    rules: tuple[Rule, ...]                 # sorted by id
+    steps: dict[str, Step]                  # action -> its one definition
+    where: dict[str, tuple[str, int]]       # rule id -> (file, line)
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+# --------------------------------------------------------------------------- catalogs
+
+
+class CaseSpec(Strict):
+    id: str | None = None
+    event: str
+    persona: str | None = None
+    channel: str | None = None
+    attrs: dict[str, Scalar] = {}
+
+
+PERSONA_KEYS = frozenset({"channel", "description"})  # the rest of a persona are attributes
+
+
+class Catalog(Strict):
+    personas: dict[str, dict[str, Scalar]] = {}
+    events: tuple[str, ...] = ()
+    cases: tuple[Any, ...] = ()   # each validated as a CaseSpec on its own
+    expand: bool = False          # also every event x every persona
+    channel: str | None = None    # start channel for expanded cases without one
+
+
+class Case(BaseModel):
+    """One life event for one persona, resolved against a manifest: the unit replayed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    event: str
+    persona: str | None = None
+    channel: str
+    attrs: dict[str, Scalar]

@@ -1,0 +1,37 @@
+"""Replay engines: each takes a compiled policy set and a case and returns the trace.
+
+`compiled` runs generated Python matchers and a counting fixed point; `rete` runs the
+same rules on durable_rules, the reference semantics. Rules only ever *add* steps (no
+rule tests for a step's absence), so the set of firings at quiescence is unique: the
+order in which either engine fires cannot change the result.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..compile import CompiledPolicySet
+from ..errors import InputError
+from ..model import Case
+from ..trace import Trace
+
+__all__ = ["ENGINES", "Engine", "make_engine"]
+
+ENGINES = ("compiled", "rete")
+
+
+class Engine(Protocol):
+    name: str
+
+    def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
+        """Replay one case; rules in `excluded` (indices) are treated as removed."""
+        ...
+
+
+def make_engine(name: str, cps: CompiledPolicySet) -> Engine:
+    if name == "compiled":
+        from .compiled import CompiledEngine
+        return CompiledEngine(cps)
+    if name == "rete":
+        from .rete import ReteEngine
+        return ReteEngine(cps)
+    raise InputError(f"unknown engine '{name}' (choose {' or '.join(ENGINES)})")
