@@ -1,0 +1,28 @@
+"""Shared test helpers: a private copy of the tiny policy set, and a YAML writer."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def write_yaml(path: Path, text: str) -> Path:
+    """Write dedented YAML text to `path` (parents created); line 1 is the first line of text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path) -> Path:
+    """tests/fixtures/tiny copied to tmp_path/tiny (safe to mutate), with its catalog beside it
+    as tmp_path/tiny-cases.yaml."""
+    dest = tmp_path / "tiny"
+    shutil.copytree(FIXTURES / "tiny", dest)
+    shutil.copy(FIXTURES / "tiny-cases.yaml", tmp_path / "tiny-cases.yaml")
+    return dest
