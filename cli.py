@@ -2,71 +2,297 @@
 outcome to an exit code (0 ok, 1 a check failed, 2 bad input). Nothing else lives here."""
 from __future__ import annotations
 
+import functools
+import json
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
 import engine
+from engine import coverage as coverage_mod
+from engine import diff as diff_mod
+from engine import expect as expect_mod
+from engine import rank as rank_mod
+from engine import report
+from engine.explain import explain as explain_case
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_POLICIES = "policies/bank"
 DEFAULT_CATALOG = "cases/life-events.yaml"
+DEFAULT_SNAPSHOT = "friction.lock.json"
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
 def _bundled(relative: str) -> str:
     """The bundled example: from the working directory if it has one, else beside cli.py."""
-    here = Path(relative)
-    return relative if here.exists() else str(HERE / relative)
+    return relative if Path(relative).exists() else str(HERE / relative)
 
 
-def _fail_input(err: engine.InputError) -> None:
-    for p in err.problems:
+def _policies(p: str | None) -> str:
+    return p or _bundled(DEFAULT_POLICIES)
+
+
+def _catalog(c: str | None) -> str:
+    return c or _bundled(DEFAULT_CATALOG)
+
+
+def _emit(text: str, output: str | None = None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def _report_problems(problems: list) -> None:
+    for p in problems:
         click.echo(f"error: {p}", err=True)
-    sys.exit(EXIT_INPUT)
 
 
-engine_option = click.option("--engine", "engine_name", type=click.Choice(engine.ENGINES),
-                             default="compiled", show_default=True,
-                             help="compiled: generated Python (fast); rete: durable_rules (reference).")
+def input_errors_exit_2(fn: Callable) -> Callable:
+    """Bad input: one line per problem on stderr, exit 2, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except engine.InputError as e:
+            _report_problems(e.problems)
+            sys.exit(EXIT_INPUT)
+    return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _evaluate(policy_set: str, catalog: str, engine_name: str) -> tuple[engine.CompiledPolicySet, Any, engine.Evaluation]:
+    cps = engine.compile_policy_set(engine.load_policy_set(policy_set))
+    loaded = engine.load_catalog(catalog)
+    return cps, loaded, engine.evaluate_catalog(cps, loaded, engine_name)
+
+
+def _case_problems_exit(ev_problems: list) -> None:
+    """Cases that could not be evaluated were reported; the rest were written. Exit 2."""
+    if ev_problems:
+        _report_problems(ev_problems)
+        click.echo(f"{len(ev_problems)} case(s) could not be evaluated; the others were.", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+engine_option = click.option(
+    "--engine", "engine_name", type=click.Choice(engine.ENGINES), default="compiled", show_default=True,
+    help="compiled: generated Python (fast); rete: durable_rules (the reference semantics).")
+output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="friction")
 def main() -> None:
-    """Replay customer life events through policy sets and measure the friction."""
+    """Replay customer life events through policy sets and measure the friction they make.
+
+    Without arguments, commands use the bundled example: policies/bank and
+    cases/life-events.yaml."""
 
 
 @main.command()
 @click.argument("policy_set", required=False)
 @click.argument("catalog", required=False)
 @click.option("--format", "fmt", type=click.Choice(engine.FORMATS), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+@output_option
 @engine_option
-def evaluate(policy_set: str | None, catalog: str | None, fmt: str, output: str | None,
-             engine_name: str) -> None:
-    """Evaluate every case of CATALOG against POLICY_SET (default: the bundled bank).
+@input_errors_exit_2
+def evaluate(policy_set: str | None, catalog: str | None, fmt: str, output: str | None, engine_name: str) -> None:
+    """Evaluate every case of CATALOG against POLICY_SET.
 
-    Exit 0 when every case was evaluated, 2 on bad input; a bad case is reported on stderr
+    Exit 0 when every case was evaluated, 2 on bad input. A bad case is reported on stderr
     and every other case is still evaluated and written out."""
-    try:
-        ev = engine.evaluate_paths(policy_set or _bundled(DEFAULT_POLICIES),
-                                   catalog or _bundled(DEFAULT_CATALOG), engine_name)
-    except engine.InputError as e:
-        _fail_input(e)
-    text = engine.render(ev, fmt)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
+    ev = engine.evaluate_paths(_policies(policy_set), _catalog(catalog), engine_name)
+    _emit(engine.render(ev, fmt), output)
+    _case_problems_exit(ev.problems)
+
+
+@main.command()
+@click.argument("case_id")
+@click.option("--policies", "policy_set", help="Policy set folder (default: the bundled bank).")
+@click.option("--catalog", help="Catalog file (default: the bundled life events).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@engine_option
+@input_errors_exit_2
+def explain(case_id: str, policy_set: str | None, catalog: str | None, fmt: str, engine_name: str) -> None:
+    """Why each step of one case is there: rules, conditions with actual values, chains."""
+    cps, _, ev = _evaluate(_policies(policy_set), _catalog(catalog), engine_name)
+    result = next((r for r in ev.results if r.case.id == case_id), None)
+    if result is None:
+        ids = [r.case.id for r in ev.results]
+        bad = [p for p in ev.problems if p.subject == f"case {case_id}"]
+        if bad:
+            raise engine.InputError(bad)
+        raise engine.InputError(f"no case '{case_id}' in {ev.catalog}{engine.errors.did_you_mean(case_id, ids)}")
+    click.echo(report.render_explain(explain_case(cps, result), fmt), nl=False)
+
+
+@main.command()
+@click.argument("baseline")
+@click.argument("draft")
+@click.argument("catalog", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--fail-on-increase", default="", metavar="METRICS",
+              help="Comma-separated metrics (or 'any'): exit 1 when one rises for any case.")
+@click.option("--all", "show_all", is_flag=True, help="List unchanged cases too.")
+@output_option
+@engine_option
+@input_errors_exit_2
+def diff(baseline: str, draft: str, catalog: str | None, fmt: str, fail_on_increase: str, show_all: bool,
+         output: str | None, engine_name: str) -> None:
+    """What DRAFT changes against BASELINE, case by case and in total."""
+    watch = [m.strip() for m in fail_on_increase.split(",") if m.strip()]
+    if watch == ["any"]:
+        watch = list(diff_mod.DIFF_KEYS)
+    for m in watch:
+        if m not in diff_mod.DIFF_KEYS:
+            raise engine.InputError(f"--fail-on-increase: unknown metric '{m}'"
+                                    f"{engine.errors.did_you_mean(m, diff_mod.DIFF_KEYS)}")
+    cat = _catalog(catalog)
+    _, _, before = _evaluate(baseline, cat, engine_name)
+    _, _, after = _evaluate(draft, cat, engine_name)
+    d = diff_mod.diff(before, after)
+    _emit(report.render_diff(d, fmt, only_changed=not show_all), output)
+    _case_problems_exit(d.problems)
+    rises = diff_mod.increases(d, watch)
+    for cid, m, a, b in rises:
+        click.echo(f"increase: {cid}: {m} {a:g} → {b:g}", err=True)
+    if rises:
+        sys.exit(EXIT_FAILED)
+
+
+@main.command("test")
+@click.argument("path", required=False)
+@click.option("--policies", "policy_set", help="Run the expectations on this policy set instead.")
+@click.option("--catalog", help="Catalog for expectation files that do not name one.")
+@click.option("--snapshot", "snapshot_file", type=click.Path(dir_okay=False),
+              help="Also fail when any metric rose since this snapshot (see `friction snapshot`).")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here for CI servers.")
+@engine_option
+@input_errors_exit_2
+def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snapshot_file: str | None,
+             junit: str | None, engine_name: str) -> None:
+    """Check policy expectations (PATH: a policy set with an expectations/ folder, or an
+    expectation file; default: the bundled bank). Exit 0 all pass, 1 any fail, 2 input error."""
+    run = expect_mod.TestRun()
+    cache: dict[tuple[str, str], Any] = {}
+
+    def evaluation(ps: str, cat: str) -> engine.Evaluation:
+        key = (str(Path(ps).resolve()), str(Path(cat).resolve()))
+        if key not in cache:
+            cache[key] = _evaluate(ps, cat, engine_name)[2]
+            _case_problems_exit(cache[key].problems)
+        return cache[key]
+
+    snap_report = None
+    if snapshot_file:
+        snap = expect_mod.read_snapshot(snapshot_file)
+        ps = policy_set or snap["policy_set"].get("path") or _policies(None)
+        snap_report = expect_mod.compare_snapshot(snap, evaluation(ps, catalog or snap.get("catalog") or _catalog(None)))
+    if path or not snapshot_file:
+        target = path or policy_set or _policies(None)
+        files = expect_mod.find_expectation_files(target)
+        if not files:
+            raise engine.InputError(f"{target}: no expectation files found (looked for {target}/expectations/*.yaml)")
+        for f in files:
+            loaded = expect_mod.load_expectations(f)
+            ps = policy_set or loaded.policy_set
+            if ps is None:
+                raise engine.InputError(f"{loaded.path}: say which policy set it tests (policy_set: or --policies)")
+            expect_mod.run_expectations(loaded, evaluation(ps, loaded.catalog or _catalog(catalog)), run)
+    if junit:
+        Path(junit).write_text(expect_mod.junit_xml(run), encoding="utf-8")
+    click.echo(report.render_test(run, snap_report), nl=False)
+    if run.failed or (snap_report is not None and snap_report.failed):
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("policy_set", required=False)
+@click.argument("catalog", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=DEFAULT_SNAPSHOT, show_default=True)
+@engine_option
+@input_errors_exit_2
+def snapshot(policy_set: str | None, catalog: str | None, output: str, engine_name: str) -> None:
+    """Write every case's metrics to a lock file for `friction test --snapshot`."""
+    ps, cat = _policies(policy_set), _catalog(catalog)
+    _, _, ev = _evaluate(ps, cat, engine_name)
+    _case_problems_exit(ev.problems)
+    Path(output).write_text(json.dumps(expect_mod.snapshot(ev, ps, cat), indent=2) + "\n", encoding="utf-8")
+    click.echo(f"wrote {output}: {len(ev.results)} cases of {ev.policy_set} {ev.version}")
+
+
+@main.command()
+@click.argument("policy_set", required=False)
+@click.option("--catalog", "catalogs", multiple=True,
+              help="Catalogs whose life events count as used (repeatable; default: the bundled one "
+                   "when linting the bundled bank).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint(policy_set: str | None, catalogs: tuple[str, ...], fmt: str) -> None:
+    """Static checks: unknown names, rules that can never fire, duplicates, shadowed rules,
+    chaining cycles, unused manifest entries. Exit 1 when any error is found."""
+    from engine import lint as lint_mod
+    if not catalogs and policy_set is None:
+        catalogs = (_catalog(None),)
+    findings = lint_mod.lint(_policies(policy_set), list(catalogs))
+    if fmt == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
     else:
-        click.echo(text, nl=False)
-    for p in ev.problems:
-        click.echo(f"error: {p}", err=True)
-    if ev.problems:
-        click.echo(f"{len(ev.problems)} case(s) could not be evaluated; "
-                   f"{len(ev.results)} were.", err=True)
-        sys.exit(EXIT_INPUT)
+        click.echo(lint_mod.format_findings(findings))
+    if lint_mod.has_errors(findings):
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("policy_set", required=False)
+@click.argument("catalog", required=False)
+@click.option("--min", "minimum", type=click.FloatRange(0, 100), help="Exit 1 when rule coverage is below this percent.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@engine_option
+@input_errors_exit_2
+def coverage(policy_set: str | None, catalog: str | None, minimum: float | None, fmt: str, engine_name: str) -> None:
+    """Rules no case fires, and life event × persona pairs the catalog leaves out."""
+    cps, loaded, ev = _evaluate(_policies(policy_set), _catalog(catalog), engine_name)
+    cov = coverage_mod.coverage(cps, ev, loaded)
+    click.echo(report.render_coverage(cov, fmt), nl=False)
+    _case_problems_exit(ev.problems)
+    if minimum is not None and cov.rule_percent < minimum:
+        click.echo(f"rule coverage {cov.rule_percent:g}% is below --min {minimum:g}%", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("policy_set", required=False)
+@click.argument("catalog", required=False)
+@click.option("--by", type=click.Choice([*engine.METRICS, "effort"]), default="effort", show_default=True,
+              help="Rank by what removing the rule takes away.")
+@click.option("--top", type=int, default=20, show_default=True, help="Rules to list (0: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@engine_option
+@input_errors_exit_2
+def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: str, engine_name: str) -> None:
+    """Which rules make the most friction, and whose are they: each rule's attribution
+    (what leaves the catalog's totals without it), rolled up per owner and cause."""
+    cps, _, ev = _evaluate(_policies(policy_set), _catalog(catalog), engine_name)
+    evaluator = engine.Evaluator(cps, engine_name)
+    click.echo(report.render_rank(rank_mod.rank(evaluator, ev.results, by), fmt, top or None), nl=False)
+    _case_problems_exit(ev.problems)
+
+
+@main.command("compile")
+@click.argument("policy_set", required=False)
+@click.option("--show", is_flag=True, help="Print the generated Python matchers.")
+@input_errors_exit_2
+def compile_cmd(policy_set: str | None, show: bool) -> None:
+    """Compile a policy set (a check that it loads); --show prints the generated source."""
+    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
+    if show:
+        click.echo(cps.source, nl=False)
+    else:
+        click.echo(f"{cps.name} {cps.manifest.version}: {len(cps.rules)} rules, {len(cps.actions)} steps, "
+                   f"{len(cps.manifest.events)} life events compiled")
 
 
 if __name__ == "__main__":

@@ -63,11 +63,7 @@ class Evaluator:
 
     def policy_made(self, trace: Trace) -> frozenset[str]:
         """Steps that disappear when every policy and practice rule is removed."""
-        if not (trace.fired & self._policy_rules):
-            return frozenset()  # rules only add steps: nothing can disappear
-        without = self.engine.replay(trace.case, self._policy_rules | trace.excluded)
-        kept = {a for f in without.firings for a in f.requires}
-        return frozenset(a for f in trace.firings for a in f.requires if a not in kept)
+        return trace.actions - trace.without(self._policy_rules).actions
 
     def evaluate(self, case: Case) -> CaseResult:
         trace = self.engine.replay(case)

@@ -153,7 +153,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _validate(model: type[BaseModel], raw: Any, file: str, subject: str | None,
+def validate_model(model: type[BaseModel], raw: Any, file: str, subject: str | None,
               problems: list[Problem], default_line: int | None = None) -> Any:
     try:
         return model.model_validate(raw)
@@ -162,7 +162,7 @@ def _validate(model: type[BaseModel], raw: Any, file: str, subject: str | None,
         return None
 
 
-def _rel(path: Path) -> str:
+def relative_path(path: Path) -> str:
     try:
         return os.path.relpath(path)
     except ValueError:
@@ -186,19 +186,19 @@ def read_policy_set(folder: str | os.PathLike) -> tuple[PolicySet | None, list[P
     (None only when the manifest itself is unusable)."""
     folder = Path(folder)
     if not folder.is_dir():
-        return None, [Problem(_rel(folder), None, None, "no such policy set folder")]
+        return None, [Problem(relative_path(folder), None, None, "no such policy set folder")]
     manifest_path = folder / MANIFEST_FILE
     if not manifest_path.is_file():
-        return None, [Problem(_rel(folder), None, None, f"not a policy set: {MANIFEST_FILE} is missing")]
+        return None, [Problem(relative_path(folder), None, None, f"not a policy set: {MANIFEST_FILE} is missing")]
     rule_files = sorted(p for p in folder.iterdir()
                         if p.suffix in (".yaml", ".yml") and p.name != MANIFEST_FILE and p.is_file())
     problems: list[Problem] = []
     if not rule_files:
-        problems.append(Problem(_rel(folder), None, None, "no rule files (*.yaml) beside the manifest"))
+        problems.append(Problem(relative_path(folder), None, None, "no rule files (*.yaml) beside the manifest"))
     sources = []
     for path in [manifest_path, *rule_files]:
         try:
-            sources.append((_rel(path), read_yaml(path)))
+            sources.append((relative_path(path), read_yaml(path)))
         except InputError as e:
             problems.extend(e.problems)
             if path == manifest_path:
@@ -227,19 +227,19 @@ def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple
     if not isinstance(raw_manifest, Mapping):
         problems.append(Problem(mfile, 1, None, "the manifest must be a mapping (name, events, ...)"))
         return None
-    manifest = _validate(Manifest, raw_manifest, mfile, None, problems)
+    manifest = validate_model(Manifest, raw_manifest, mfile, None, problems)
 
     rules: list[tuple[Rule, str, int, LineDict]] = []
     for file, raw in rule_sources:
         if raw is None:
             continue  # an empty file holds no rules
-        if _validate(RuleFile, raw, file, None, problems, 1) is None:
+        if validate_model(RuleFile, raw, file, None, problems, 1) is None:
             continue
         for i, raw_rule in enumerate(raw.get("rules") or ()):
             line = raw["rules"].item_lines[i]
             rid = raw_rule.get("id") if isinstance(raw_rule, Mapping) else None
             subject = f"rule {rid}" if isinstance(rid, str) else f"rule #{i + 1}"
-            rule = _validate(Rule, raw_rule, file, subject, problems, line)
+            rule = validate_model(Rule, raw_rule, file, subject, problems, line)
             if rule is not None:
                 rules.append((rule, file, line, raw_rule))
     if manifest is None:
@@ -404,12 +404,12 @@ class LoadedCatalog(BaseModel):
 
 def load_catalog(path: str | os.PathLike) -> LoadedCatalog:
     """Parse and validate a catalog's shape. Cases are checked against a manifest later."""
-    file = _rel(Path(path))
+    file = relative_path(Path(path))
     raw = read_yaml(path)
     if not isinstance(raw, Mapping):
         raise InputError(Problem(file, 1, None, "a catalog is a mapping with personas, events and cases"))
     problems: list[Problem] = []
-    catalog = _validate(Catalog, raw, file, None, problems, 1)
+    catalog = validate_model(Catalog, raw, file, None, problems, 1)
     if catalog is None:
         raise InputError(problems)
     raw_cases = raw.get("cases") or LineList()
@@ -446,7 +446,7 @@ def resolve_cases(loaded: LoadedCatalog, manifest: Manifest) -> tuple[list[Case]
     for i, raw in enumerate(loaded.raw_cases):
         line = loaded.case_lines[i]
         cid = raw.get("id") if isinstance(raw, Mapping) else None
-        spec = _validate(CaseSpec, raw, file, f"case {cid}" if cid else f"case #{i + 1}", problems, line)
+        spec = validate_model(CaseSpec, raw, file, f"case {cid}" if cid else f"case #{i + 1}", problems, line)
         if spec is not None:
             specs.append((spec, line, False))
     if cat.expand:

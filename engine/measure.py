@@ -8,7 +8,7 @@ from typing import Iterable, Mapping
 from .journey import Journey, JourneyStep
 from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, METRICS, STAFF_ONLY, Case, Lane
 
-__all__ = ["Metrics", "measure", "effort_score", "totals", "customer_visible"]
+__all__ = ["Metrics", "measure", "effort_score", "totals", "customer_visible", "tidy_number"]
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,17 @@ def measure(journey: Journey, case: Case, policy_made: Iterable[str]) -> Metrics
         handoffs=sum(1 for a, b in zip(steps, steps[1:]) if a.department != b.department),
         channel_switches=switches,
         repeated_asks=sum(n - 1 for n in asks.values()),
-        elapsed_days=_number(max(finish.values(), default=0.0)),
+        elapsed_days=tidy_number(max(finish.values(), default=0.0)),
         policy_steps=sum(1 for s in steps if s.action in policy_made),
     )
 
 
-def _number(x: float) -> float:
+def tidy_number(x: float) -> float:
     return int(x) if float(x).is_integer() else round(x, 6)
 
 
 def effort_score(metrics: Metrics, weights: Mapping[str, float]) -> float:
-    return _number(sum(w * metrics[m] for m, w in weights.items()))
+    return tidy_number(sum(w * metrics[m] for m, w in weights.items()))
 
 
 def totals(all_metrics: Iterable[Metrics]) -> dict[str, float]:
@@ -74,4 +74,4 @@ def totals(all_metrics: Iterable[Metrics]) -> dict[str, float]:
     for m in all_metrics:
         for name in METRICS:
             out[name] += m[name]
-    return {k: _number(v) for k, v in out.items()}
+    return {k: tidy_number(v) for k, v in out.items()}

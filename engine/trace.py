@@ -30,6 +30,37 @@ class Trace:
     def fired(self) -> frozenset[int]:
         return frozenset(f.rule for f in self.firings)
 
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset(a for f in self.firings for a in f.requires)
+
+    def without(self, rules: frozenset[int]) -> "Trace":
+        """The trace of this case with `rules` removed, read off this trace alone.
+
+        Rules only add steps, so a rule that fires without `rules` also fired here, on the
+        same facts: the firings that survive are the least fixed point of the recorded ones
+        (a firing survives when every step it matched on is still required by a survivor).
+        Equal to a replay with `rules` removed; the tests check that on both engines."""
+        if not (rules & self.fired):
+            return self if rules <= self.excluded else Trace(self.case, self.firings, self.excluded | rules)
+        pending = [f for f in self.firings if f.rule not in rules]
+        have: set[str] = set()
+        live: list[Firing] = []
+        progress = True
+        while progress:
+            progress = False
+            waiting = []
+            for f in pending:
+                if all(s in have for s in f.on_steps):
+                    live.append(f)
+                    have.update(f.requires)
+                    progress = True
+                else:
+                    waiting.append(f)
+            pending = waiting
+        live.sort(key=lambda f: f.rule)
+        return Trace(self.case, tuple(live), self.excluded | rules)
+
 
 def build_trace(cps: CompiledPolicySet, case: Case, fired: Iterable[int],
                 excluded: frozenset[int] = frozenset()) -> Trace:

@@ -1,0 +1,46 @@
+"""What a catalog leaves untested: rules no case fires, life event × persona pairs no case
+exercises. Read from the evaluation's traces."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .compile import CompiledPolicySet
+from .evaluate import Evaluation
+from .load import LoadedCatalog
+
+__all__ = ["Coverage", "coverage"]
+
+
+@dataclass
+class Coverage:
+    rules_total: int
+    rules_fired: int
+    unfired: list[tuple[str, str]]          # (rule id, file:line)
+    pairs_total: int
+    pairs_covered: int
+    missing_pairs: list[tuple[str, str]]    # (event, persona)
+
+    @property
+    def rule_percent(self) -> float:
+        return round(100.0 * self.rules_fired / self.rules_total, 1) if self.rules_total else 100.0
+
+    @property
+    def pair_percent(self) -> float:
+        return round(100.0 * self.pairs_covered / self.pairs_total, 1) if self.pairs_total else 100.0
+
+
+def coverage(cps: CompiledPolicySet, evaluation: Evaluation, catalog: LoadedCatalog) -> Coverage:
+    fired: set[int] = set()
+    seen: set[tuple[str, str]] = set()
+    for r in evaluation.results:
+        fired |= r.trace.fired
+        if r.case.persona:
+            seen.add((r.case.event, r.case.persona))
+    unfired = []
+    for r in cps.rules:
+        if r.index not in fired:
+            file, line = cps.policy_set.where.get(r.id, ("?", 0))
+            unfired.append((r.id, f"{file}:{line}"))
+    pairs = [(e, p) for e in sorted(cps.manifest.events) for p in sorted(catalog.catalog.personas)]
+    missing = [p for p in pairs if p not in seen]
+    return Coverage(len(cps.rules), len(fired), unfired, len(pairs), len(pairs) - len(missing), missing)

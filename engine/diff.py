@@ -1,0 +1,92 @@
+"""Baseline against draft: what a draft policy set changes, case by case and in total."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .evaluate import CaseResult, Evaluation
+from .judge import Flag
+from .measure import tidy_number
+from .model import METRICS
+
+__all__ = ["CaseDiff", "Diff", "diff", "increases", "DIFF_KEYS"]
+
+DIFF_KEYS = (*METRICS, "effort")
+
+
+@dataclass
+class CaseDiff:
+    case: str
+    before: dict[str, float] | None     # None: the case is only in the draft's evaluation
+    after: dict[str, float] | None      # None: only in the baseline's
+    removed_steps: list[str] = field(default_factory=list)
+    added_steps: list[str] = field(default_factory=list)
+    flags_gone: list[str] = field(default_factory=list)
+    flags_new: list[str] = field(default_factory=list)
+
+    @property
+    def delta(self) -> dict[str, float]:
+        if self.before is None or self.after is None:
+            return {}
+        return {k: tidy_number(self.after[k] - self.before[k]) for k in DIFF_KEYS}
+
+    @property
+    def changed(self) -> bool:
+        return (self.before != self.after or bool(self.removed_steps or self.added_steps
+                                                  or self.flags_gone or self.flags_new))
+
+
+@dataclass
+class Diff:
+    baseline: str
+    draft: str
+    catalog: str
+    cases: list[CaseDiff]
+    totals_before: dict[str, float]
+    totals_after: dict[str, float]
+    problems: list = field(default_factory=list)
+
+    @property
+    def totals_delta(self) -> dict[str, float]:
+        return {k: tidy_number(self.totals_after[k] - self.totals_before[k]) for k in DIFF_KEYS}
+
+
+def _values(r: CaseResult) -> dict[str, float]:
+    return r.metrics.as_dict() | {"effort": r.effort}
+
+
+def _flag_key(f: Flag) -> tuple:
+    return (f.kind, f.metric, f.steps)
+
+
+def diff(baseline: Evaluation, draft: Evaluation) -> Diff:
+    before = {r.case.id: r for r in baseline.results}
+    after = {r.case.id: r for r in draft.results}
+    order = [r.case.id for r in baseline.results] + [c for c in after if c not in before]
+    cases = []
+    for cid in order:
+        a, b = before.get(cid), after.get(cid)
+        cd = CaseDiff(cid, _values(a) if a else None, _values(b) if b else None)
+        if a and b:
+            steps_a, steps_b = a.journey.actions, b.journey.actions
+            cd.removed_steps = [s for s in steps_a if s not in steps_b]
+            cd.added_steps = [s for s in steps_b if s not in steps_a]
+            fa = {_flag_key(f): f.message for f in a.flags}
+            fb = {_flag_key(f): f.message for f in b.flags}
+            cd.flags_gone = [m for k, m in fa.items() if k not in fb]
+            cd.flags_new = [m for k, m in fb.items() if k not in fa]
+        cases.append(cd)
+    tb, ta = baseline.totals, draft.totals
+    return Diff(
+        baseline=f"{baseline.policy_set} {baseline.version}", draft=f"{draft.policy_set} {draft.version}",
+        catalog=baseline.catalog, cases=cases,
+        totals_before={k: tb[k] for k in DIFF_KEYS}, totals_after={k: ta[k] for k in DIFF_KEYS},
+        problems=[*baseline.problems, *draft.problems],
+    )
+
+
+def increases(d: Diff, metrics: Iterable[str]) -> list[tuple[str, str, float, float]]:
+    """(case, metric, before, after) for every case where one of `metrics` rose."""
+    metrics = list(metrics)
+    return [(c.case, m, c.before[m], c.after[m]) for c in d.cases if c.before and c.after
+            for m in metrics if c.after[m] > c.before[m]]

@@ -1,0 +1,319 @@
+"""Policy expectations ("friction test") and metric snapshots.
+
+An expectation file says which cases it is about and what must hold for each of them:
+
+    expectations:
+      - name: moving house never needs more than two channels
+        select: {event: relocate}                 # case, event, persona: a value or a list
+        expect:
+          channels: {max: 2}                      # any metric: max, min or eq
+          steps_include: [update address]
+          steps_exclude: [visit a branch]
+          no_flags: [silent-wait]
+
+A selection that matches no case is an error, not a pass: a promise tested on nothing
+would otherwise stay green forever.
+"""
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import InputError, Problem, did_you_mean
+from .evaluate import CaseResult, Evaluation
+from .judge import FLAG_KINDS
+from .load import relative_path, validate_model, read_yaml
+from .measure import tidy_number
+from .model import METRICS, Strict
+
+__all__ = [
+    "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",
+    "load_expectations", "run_expectations", "junit_xml", "snapshot", "read_snapshot",
+    "compare_snapshot", "SnapshotReport", "SNAPSHOT_KEYS",
+]
+
+SNAPSHOT_KEYS = (*METRICS, "effort")
+EXPECTATIONS_DIR = "expectations"
+
+
+def _listify(v: Any) -> Any:
+    return [v] if isinstance(v, str) else v
+
+
+class Bound(Strict):
+    max: float | None = None
+    min: float | None = None
+    eq: float | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> "Bound":
+        if self.max is None and self.min is None and self.eq is None:
+            raise PydanticCustomError("bound", "give max, min or eq", {})
+        return self
+
+    def failures(self, actual: float) -> list[str]:
+        out = []
+        if self.max is not None and actual > self.max:
+            out.append(f"at most {self.max:g}")
+        if self.min is not None and actual < self.min:
+            out.append(f"at least {self.min:g}")
+        if self.eq is not None and actual != self.eq:
+            out.append(f"exactly {self.eq:g}")
+        return out
+
+
+class Select(Strict):
+    case: tuple[str, ...] = ()
+    event: tuple[str, ...] = ()
+    persona: tuple[str, ...] = ()
+
+    _lists = field_validator("case", "event", "persona", mode="before")(lambda v: _listify(v))
+
+    @model_validator(mode="after")
+    def _some(self) -> "Select":
+        if not (self.case or self.event or self.persona):
+            raise PydanticCustomError("select", "select needs case, event or persona", {})
+        return self
+
+    def matches(self, r: CaseResult) -> bool:
+        c = r.case
+        return ((not self.case or c.id in self.case) and (not self.event or c.event in self.event)
+                and (not self.persona or c.persona in self.persona))
+
+
+class Expect(Strict):
+    metrics: dict[str, Bound] = {}
+    steps_include: tuple[str, ...] = ()
+    steps_exclude: tuple[str, ...] = ()
+    no_flags: tuple[str, ...] = ()
+
+    _lists = field_validator("steps_include", "steps_exclude", "no_flags", mode="before")(lambda v: _listify(v))
+
+    @classmethod
+    def _allowed_keys(cls) -> set[str]:
+        return {"steps_include", "steps_exclude", "no_flags", *SNAPSHOT_KEYS}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _metrics_inline(cls, data: Any) -> Any:
+        """Metric bounds sit beside the other keys: `channels: {max: 2}`."""
+        if isinstance(data, dict):
+            data = dict(data)
+            data["metrics"] = {k: data.pop(k) for k in list(data) if k in SNAPSHOT_KEYS}
+        return data
+
+    @field_validator("no_flags")
+    @classmethod
+    def _kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for k in v:
+            if k not in FLAG_KINDS:
+                raise ValueError(f"unknown flag kind '{k}'{did_you_mean(k, FLAG_KINDS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> "Expect":
+        if not (self.metrics or self.steps_include or self.steps_exclude or self.no_flags):
+            raise PydanticCustomError("expect", "expect needs at least one metric bound, steps or flags", {})
+        return self
+
+
+class Expectation(Strict):
+    name: str = Field(min_length=1)
+    select: Select
+    expect: Expect
+
+
+class ExpectationFile(Strict):
+    policy_set: str | None = None   # relative to this file; default: the set holding it
+    catalog: str | None = None      # relative to this file
+    expectations: tuple[Any, ...] = Field(min_length=1)
+
+
+@dataclass
+class LoadedExpectations:
+    path: str
+    policy_set: str | None
+    catalog: str | None
+    items: list[tuple[Expectation, int]]     # with line numbers
+
+
+def find_expectation_files(path: str | os.PathLike) -> list[Path]:
+    """A file, or every *.yaml under a policy set's `expectations/` folder (or a folder of them)."""
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    folder = p / EXPECTATIONS_DIR if (p / EXPECTATIONS_DIR).is_dir() else p
+    return sorted(x for x in folder.glob("*.y*ml") if x.is_file())
+
+
+def load_expectations(path: str | os.PathLike) -> LoadedExpectations:
+    file = relative_path(Path(path))
+    raw = read_yaml(path)
+    problems: list[Problem] = []
+    if not isinstance(raw, dict):
+        raise InputError(Problem(file, 1, None, "an expectation file is a mapping with `expectations:`"))
+    ef = validate_model(ExpectationFile, raw, file, None, problems, 1)
+    if ef is None:
+        raise InputError(problems)
+    items = []
+    for i, item in enumerate(raw["expectations"]):
+        line = raw["expectations"].item_lines[i]
+        name = item.get("name") if isinstance(item, dict) else None
+        e = validate_model(Expectation, item, file, f"expectation {name or '#' + str(i + 1)}", problems, line)
+        if e is not None:
+            items.append((e, line))
+    if problems:
+        raise InputError(problems)
+    here = Path(path).resolve().parent
+    default_set = here.parent if here.name == EXPECTATIONS_DIR else None
+    resolve = (lambda v: str(here / v) if v else None)
+    return LoadedExpectations(
+        path=file,
+        policy_set=resolve(ef.policy_set) or (str(default_set) if default_set else None),
+        catalog=resolve(ef.catalog), items=items,
+    )
+
+
+@dataclass
+class Outcome:
+    file: str
+    line: int
+    expectation: str
+    case: str
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (what, expected, actual)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class TestRun:
+    outcomes: list[Outcome] = field(default_factory=list)
+    suites: dict[str, str] = field(default_factory=dict)   # file -> policy set it ran on
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+
+def run_expectations(loaded: LoadedExpectations, evaluation: Evaluation, run: TestRun) -> None:
+    """Check every expectation on every case it selects; an empty selection is an InputError."""
+    problems = []
+    for e, line in loaded.items:
+        selected = [r for r in evaluation.results if e.select.matches(r)]
+        if not selected:
+            problems.append(Problem(loaded.path, line, f"expectation {e.name}",
+                                    "selects no case of the catalog (an empty selection is an error, not a pass)"))
+            continue
+        for r in selected:
+            o = Outcome(loaded.path, line, e.name, r.case.id)
+            values = r.metrics.as_dict() | {"effort": r.effort}
+            for metric, bound in e.expect.metrics.items():
+                for want in bound.failures(values[metric]):
+                    o.failures.append((metric, want, f"{values[metric]:g}"))
+            actions = r.journey.actions
+            for s in e.expect.steps_include:
+                if s not in actions:
+                    o.failures.append(("steps", f"includes '{s}'", "journey: " + " → ".join(actions)))
+            for s in e.expect.steps_exclude:
+                if s in actions:
+                    o.failures.append(("steps", f"no '{s}'", f"step {actions.index(s) + 1} of {len(actions)}"))
+            for kind in e.expect.no_flags:
+                hits = [f.message for f in r.flags if f.kind == kind]
+                if hits:
+                    o.failures.append(("flags", f"no {kind}", "; ".join(hits)))
+            run.outcomes.append(o)
+    run.suites[loaded.path] = evaluation.policy_set
+    if problems:
+        raise InputError(problems)
+
+
+def junit_xml(run: TestRun) -> str:
+    """JUnit XML for CI servers: a testsuite per expectation file, a testcase per case."""
+    root = ET.Element("testsuites", name="friction", tests=str(len(run.outcomes)),
+                      failures=str(len(run.failed)))
+    by_file: dict[str, list[Outcome]] = {}
+    for o in run.outcomes:
+        by_file.setdefault(o.file, []).append(o)
+    for file, outcomes in by_file.items():
+        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(outcomes)),
+                              failures=str(sum(not o.passed for o in outcomes)), errors="0", skipped="0")
+        for o in outcomes:
+            tc = ET.SubElement(suite, "testcase", classname=f"{run.suites.get(file, '')}.{Path(file).stem}",
+                               name=f"{o.expectation} [{o.case}]", file=file, line=str(o.line))
+            if not o.passed:
+                text = "\n".join(f"{what}: expected {exp}, actual {act}" for what, exp, act in o.failures)
+                fail = ET.SubElement(tc, "failure", message=text.splitlines()[0], type="expectation")
+                fail.text = text
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def snapshot(evaluation: Evaluation, policy_set_path: str, catalog_path: str) -> dict[str, Any]:
+    return {
+        "friction_snapshot": 1,
+        "policy_set": {"name": evaluation.policy_set, "version": evaluation.version, "path": policy_set_path},
+        "catalog": catalog_path,
+        "cases": {r.case.id: r.metrics.as_dict() | {"effort": r.effort}
+                  for r in sorted(evaluation.results, key=lambda r: r.case.id)},
+    }
+
+
+def read_snapshot(path: str | os.PathLike) -> dict[str, Any]:
+    file = relative_path(Path(path))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(Problem(file, None, None, "no such snapshot file (write one with `friction snapshot`)")) from None
+    except json.JSONDecodeError as e:
+        raise InputError(Problem(file, e.lineno, None, f"not a snapshot: bad JSON ({e.msg})")) from None
+    if not isinstance(data, dict) or data.get("friction_snapshot") != 1 or not isinstance(data.get("cases"), dict):
+        raise InputError(Problem(file, 1, None, "not a friction snapshot (no friction_snapshot: 1 / cases)"))
+    return data
+
+
+@dataclass
+class SnapshotReport:
+    regressions: list[tuple[str, str, float, float]] = field(default_factory=list)   # (case, metric, was, now)
+    improvements: list[tuple[str, str, float, float]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)    # in the snapshot, gone from the catalog
+    new: list[str] = field(default_factory=list)        # not in the snapshot
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.regressions or self.missing)
+
+
+def compare_snapshot(snap: dict[str, Any], evaluation: Evaluation) -> SnapshotReport:
+    rep = SnapshotReport()
+    now = {r.case.id: r.metrics.as_dict() | {"effort": r.effort} for r in evaluation.results}
+    for cid, was in sorted(snap["cases"].items()):
+        if cid not in now:
+            rep.missing.append(cid)
+            continue
+        for k in SNAPSHOT_KEYS:
+            if k not in was:
+                continue
+            a, b = tidy_number(was[k]), now[cid][k]
+            if b > a:
+                rep.regressions.append((cid, k, a, b))
+            elif b < a:
+                rep.improvements.append((cid, k, a, b))
+    rep.new = sorted(c for c in now if c not in snap["cases"])
+    return rep
+
+
+def outcomes_summary(outcomes: Iterable[Outcome]) -> tuple[int, int]:
+    outcomes = list(outcomes)
+    return sum(o.passed for o in outcomes), sum(not o.passed for o in outcomes)
