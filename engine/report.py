@@ -115,8 +115,9 @@ def render_explain(ex, fmt: str) -> str:
     for s in ex.steps:
         tag = "  [policy-made]" if s.policy_made else ""
         where = s.channel if s.channel != "internal" else "internal"
+        plural = "" if s.days == 1 else "s"
         out.append(f"{'### ' if md else ''}{s.position}. {s.action}  "
-                   f"({s.lane}, {s.department}, {where}, {s.days:g} day{"" if s.days == 1 else "s"}){tag}")
+                   f"({s.lane}, {s.department}, {where}, {s.days:g} day{plural}){tag}")
         if len(s.chain) > 1:
             out.append("   chain: " + " → ".join(f"{step} [{rule}]" for step, rule in s.chain))
         for r in s.reasons:
