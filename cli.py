@@ -39,9 +39,16 @@ def _catalog(c: str | None) -> str:
     return c or _bundled(DEFAULT_CATALOG)
 
 
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise engine.InputError(f"{path}: cannot write: {e.strerror}") from None
+
+
 def _emit(text: str, output: str | None = None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        _write(output, text)
     else:
         click.echo(text, nl=False)
 
@@ -203,7 +210,7 @@ def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snap
                 raise engine.InputError(f"{loaded.path}: say which policy set it tests (policy_set: or --policies)")
             expect_mod.run_expectations(loaded, evaluation(ps, loaded.catalog or _catalog(catalog)), run)
     if junit:
-        Path(junit).write_text(expect_mod.junit_xml(run), encoding="utf-8")
+        _write(junit, expect_mod.junit_xml(run))
     click.echo(report.render_test(run, snap_report), nl=False)
     if run.failed or (snap_report is not None and snap_report.failed):
         sys.exit(EXIT_FAILED)
@@ -220,7 +227,7 @@ def snapshot(policy_set: str | None, catalog: str | None, output: str, engine_na
     ps, cat = _policies(policy_set), _catalog(catalog)
     _, _, ev = _evaluate(ps, cat, engine_name)
     _case_problems_exit(ev.problems)
-    Path(output).write_text(json.dumps(expect_mod.snapshot(ev, ps, cat), indent=2) + "\n", encoding="utf-8")
+    _write(output, json.dumps(expect_mod.snapshot(ev, ps, cat), indent=2) + "\n")
     click.echo(f"wrote {output}: {len(ev.results)} cases of {ev.policy_set} {ev.version}")
 
 

@@ -24,7 +24,12 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         subject = f" {self.subject}:" if self.subject else ""
-        return f"{where}:{subject} {self.message}"
+        return one_line(f"{where}:{subject} {self.message}")
+
+
+def one_line(text: str) -> str:
+    """User text (a rule id with a newline in it) must not break a one-line message."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class FrictionError(Exception):

@@ -87,7 +87,7 @@ def parse_yaml(text: str, name: str) -> Any:
 
 def read_yaml(path: str | os.PathLike) -> Any:
     """Parse one YAML file; a syntax error becomes an InputError naming file and line."""
-    path = str(path)
+    path = relative_path(Path(path))
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -121,8 +121,8 @@ def _line_at(raw: Any, loc: Iterable[Any], default: int | None) -> int | None:
 def _problems_from(error: ValidationError, raw: Any, file: str, subject: str | None,
                    default_line: int | None) -> list[Problem]:
     problems = []
-    for e in error.errors(include_url=False):
-        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    for e in _drop_consequences(error.errors(include_url=False)):
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in _UNION_TAGS))]
         line = _line_at(raw, loc, default_line)
         if e["type"] == "unknown_key":
             key = e["ctx"]["key"]
@@ -134,14 +134,23 @@ def _problems_from(error: ValidationError, raw: Any, file: str, subject: str | N
                     break
             if isinstance(node, LineDict):
                 line = node.key_lines.get(key, line)
-        # Hide pydantic's union branch names ("Step", "str") from policy owners.
-        path = ".".join(str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper())
-                        and p not in ("str", "bool", "int", "float", "tuple[str, ...]"))
+        path = ".".join(str(p) for p in loc)
         msg = e["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         problems.append(Problem(file, line, subject, f"{path}: {msg}" if path else msg))
     return _dedupe(problems)
+
+
+# Branch names pydantic puts into error locations (see model.StepOrName): not user keys.
+_UNION_TAGS = frozenset({"Step", "str"})
+
+
+def _drop_consequences(errors: list[dict]) -> list[dict]:
+    """pydantic reports a list whose items failed as also too short: keep the real error."""
+    locs = [tuple(e["loc"]) for e in errors]
+    return [e for e in errors if not (e["type"] == "too_short" and any(
+        len(other) > len(e["loc"]) and other[:len(e["loc"])] == tuple(e["loc"]) for other in locs))]
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -196,6 +205,7 @@ def read_policy_set(folder: str | os.PathLike) -> tuple[PolicySet | None, list[P
     if not rule_files:
         problems.append(Problem(relative_path(folder), None, None, "no rule files (*.yaml) beside the manifest"))
     sources = []
+    unreadable = False
     for path in [manifest_path, *rule_files]:
         try:
             sources.append((relative_path(path), read_yaml(path)))
@@ -203,7 +213,8 @@ def read_policy_set(folder: str | os.PathLike) -> tuple[PolicySet | None, list[P
             problems.extend(e.problems)
             if path == manifest_path:
                 return None, problems
-    policy_set = _build(str(folder), sources[0], sources[1:], problems)
+            unreadable = True
+    policy_set = _build(str(folder), sources[0], sources[1:], problems, unreadable)
     return policy_set, problems
 
 
@@ -222,7 +233,9 @@ def policy_set_from_data(manifest: Mapping, files: Mapping[str, Any], path: str 
 
 
 def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple[str, Any]],
-           problems: list[Problem]) -> PolicySet | None:
+           problems: list[Problem], unreadable: bool = False) -> PolicySet | None:
+    """`unreadable`: some rule file could not be parsed, so any step may be defined there:
+    names that look unknown are not reported (the parse error is)."""
     mfile, raw_manifest = manifest_source
     if not isinstance(raw_manifest, Mapping):
         problems.append(Problem(mfile, 1, None, "the manifest must be a mapping (name, events, ...)"))
@@ -230,6 +243,7 @@ def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple
     manifest = validate_model(Manifest, raw_manifest, mfile, None, problems)
 
     rules: list[tuple[Rule, str, int, LineDict]] = []
+    broken: set[str] = set()  # steps of rules that failed: already reported, not "unknown"
     for file, raw in rule_sources:
         if raw is None:
             continue  # an empty file holds no rules
@@ -242,9 +256,11 @@ def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple
             rule = validate_model(Rule, raw_rule, file, subject, problems, line)
             if rule is not None:
                 rules.append((rule, file, line, raw_rule))
+            else:
+                broken |= _raw_actions(raw_rule)
     if manifest is None:
         return None
-    steps = _cross_check(manifest, rules, problems)
+    steps = _cross_check(manifest, rules, problems, _Everything() if unreadable else broken)
 
     # Keep what is usable: the first rule of each id, and rules whose steps all exist.
     usable, ids = [], set()
@@ -264,104 +280,123 @@ def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple
     )
 
 
-def _cross_check(manifest: Manifest, rules: list[tuple[Rule, str, int, LineDict]],
-                 problems: list[Problem]) -> dict[str, Step]:
-    """Checks that need the whole set: ids, names, step definitions, `after` cycles."""
-    first_seen: dict[str, tuple[str, int]] = {}
-    steps: dict[str, tuple[Step, str, str, int]] = {}  # action -> (step, rule id, file, line)
-    departments, channels = set(manifest.departments), set(manifest.channels)
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
 
-    def step_line(raw_rule: LineDict, j: int, default: int) -> int:
-        then = raw_rule.get("then")
-        if isinstance(then, LineList) and j < len(then):
-            return then.item_lines[j]
-        return default
+
+def _raw_actions(raw_rule: Any) -> set[str]:
+    then = raw_rule.get("then") if isinstance(raw_rule, Mapping) else None
+    if isinstance(then, (str, Mapping)):
+        then = [then]
+    out = set()
+    for item in then if isinstance(then, list) else ():
+        action = item.get("action") if isinstance(item, Mapping) else item
+        if isinstance(action, str):
+            out.add(" ".join(action.split()))
+    return out
+
+
+def _cross_check(manifest: Manifest, rules: list[tuple[Rule, str, int, LineDict]],
+                 problems: list[Problem], broken: Any = frozenset()) -> dict[str, Step]:
+    """Checks that need the whole set: ids, names, step definitions, `after` cycles.
+    Each problem points at the line of the key that is wrong, not just the rule."""
+    first_seen: dict[str, tuple[str, int]] = {}
+    # action -> (step, rule id, file, raw rule, position in then)
+    steps: dict[str, tuple[Step, str, str, LineDict, int]] = {}
+    departments, channels = set(manifest.departments), set(manifest.channels)
 
     for rule, file, line, raw in sorted(rules, key=lambda r: (r[1], r[2])):
         subject = f"rule {rule.id}"
+
+        def at(*loc: Any) -> int | None:
+            return _line_at(raw, loc, line)
+
+        def report(where: int | None, message: str) -> None:
+            problems.append(Problem(file, where, subject, message))
+
         if rule.id in first_seen:
             f0, l0 = first_seen[rule.id]
-            problems.append(Problem(file, line, subject, f"duplicate rule id (first defined at {f0}:{l0})"))
+            report(at("id"), f"duplicate rule id (first defined at {f0}:{l0})")
         else:
             first_seen[rule.id] = (file, line)
         for ev in rule.when.event:
             if ev not in manifest.events:
-                problems.append(Problem(file, line, subject,
-                                        f"unknown life event '{ev}'{did_you_mean(ev, manifest.events)}"))
-        for cond in rule.when.all + rule.when.any:
-            _check_condition(cond, manifest, file, line, subject, problems)
+                report(at("when", "event"), f"unknown life event '{ev}'{did_you_mean(ev, manifest.events)}")
+        for group in ("all", "any"):
+            for k, cond in enumerate(getattr(rule.when, group)):
+                _check_condition(cond, manifest, ("when", group, k), at, report)
         for j, item in enumerate(rule.then):
             if not isinstance(item, Step):
                 continue
-            sline = step_line(raw, j, line)
             if item.department not in departments:
-                problems.append(Problem(file, sline, subject, f"step '{item.action}': unknown department "
-                                        f"'{item.department}'{did_you_mean(item.department, departments)}"))
+                report(at("then", j, "department"), f"step '{item.action}': unknown department "
+                       f"'{item.department}'{did_you_mean(item.department, departments)}")
             if item.channel != INTERNAL_CHANNEL and item.channel not in channels:
-                problems.append(Problem(file, sline, subject, f"step '{item.action}': unknown channel "
-                                        f"'{item.channel}'{did_you_mean(item.channel, channels)}"))
+                report(at("then", j, "channel"), f"step '{item.action}': unknown channel "
+                       f"'{item.channel}'{did_you_mean(item.channel, channels)}")
             if item.lane in CUSTOMER_VISIBLE and item.channel == INTERNAL_CHANNEL:
-                problems.append(Problem(file, sline, subject, f"step '{item.action}': a {item.lane.value} "
-                                        "step is seen by the customer and needs a channel"))
+                report(at("then", j, "lane"), f"step '{item.action}': a {item.lane.value} "
+                       "step is seen by the customer and needs a channel")
             if item.action in steps:
-                other, rid0, f0, l0 = steps[item.action]
+                other, rid0, f0, raw0, j0 = steps[item.action]
                 diff = [k for k in Step.model_fields if getattr(other, k) != getattr(item, k)]
                 if diff:
-                    problems.append(Problem(
-                        file, sline, subject,
-                        f"step '{item.action}' is defined differently by rule {rid0} ({f0}:{l0}) in "
-                        f"{', '.join(diff)}; define a step once and name it by its action elsewhere"))
+                    report(at("then", j), f"step '{item.action}' is defined differently by rule {rid0} "
+                           f"({f0}:{_line_at(raw0, ('then', j0), 0)}) in {', '.join(diff)}; "
+                           "define a step once and name it by its action elsewhere")
             else:
-                steps[item.action] = (item, rule.id, file, sline)
+                steps[item.action] = (item, rule.id, file, raw, j)
 
     known = sorted(steps)
     for rule, file, line, raw in rules:
         subject = f"rule {rule.id}"
         for j, item in enumerate(rule.then):
-            if isinstance(item, str) and item not in steps:
-                problems.append(Problem(file, step_line(raw, j, line), subject,
+            if isinstance(item, str) and item not in steps and item not in broken:
+                problems.append(Problem(file, _line_at(raw, ("then", j), line), subject,
                                         f"then names step '{item}', which no rule defines{did_you_mean(item, known)}"))
-        for name in rule.when.step:
-            if name not in steps:
-                problems.append(Problem(file, line, subject,
+        for k, name in enumerate(rule.when.step):
+            if name not in steps and name not in broken:
+                problems.append(Problem(file, _line_at(raw, ("when", "step", k), line), subject,
                                         f"when.step '{name}' is a step no rule requires{did_you_mean(name, known)}"))
-    for action, (step, rid, file, line) in sorted(steps.items()):
-        for name in step.after:
-            if name not in steps:
-                problems.append(Problem(file, line, f"rule {rid}", f"step '{action}' comes after "
-                                        f"'{name}', which no rule requires{did_you_mean(name, known)}"))
+    for action, (step, rid, file, raw, j) in sorted(steps.items()):
+        for k, name in enumerate(step.after):
+            if name not in steps and name not in broken:
+                problems.append(Problem(file, _line_at(raw, ("then", j, "after", k), None), f"rule {rid}",
+                                        f"step '{action}' comes after '{name}', which no rule requires"
+                                        f"{did_you_mean(name, known)}"))
     cycle = _after_cycle({a: [n for n in s.after if n in steps] for a, (s, *_) in steps.items()})
     if cycle:
-        step, rid, file, line = steps[cycle[0]]
-        problems.append(Problem(file, line, f"rule {rid}",
+        step, rid, file, raw, j = steps[cycle[0]]
+        problems.append(Problem(file, _line_at(raw, ("then", j, "after"), None), f"rule {rid}",
                                 "steps come after each other in a cycle: " + " -> ".join(cycle + [cycle[0]])))
     return {a: s for a, (s, *_) in sorted(steps.items())}
 
 
-def _check_condition(cond: Condition, manifest: Manifest, file: str, line: int, subject: str,
-                     problems: list[Problem]) -> None:
+def _check_condition(cond: Condition, manifest: Manifest, loc: tuple, at: Any, report: Any) -> None:
     if cond.attr is None:
-        for c in cond.all or cond.any or ():
-            _check_condition(c, manifest, file, line, subject, problems)
+        group = "all" if cond.all is not None else "any"
+        for k, c in enumerate(cond.all or cond.any or ()):
+            _check_condition(c, manifest, (*loc, group, k), at, report)
         return
     spec = manifest.attributes.get(cond.attr)
     if spec is None:
-        problems.append(Problem(file, line, subject, f"attribute '{cond.attr}' is not declared in the "
-                                f"manifest{did_you_mean(cond.attr, manifest.attributes)}"))
+        report(at(*loc, "attr"), f"attribute '{cond.attr}' is not declared in the manifest"
+               f"{did_you_mean(cond.attr, manifest.attributes)}")
         return
     if cond.op == "present":
         return
     if cond.op in ORDERED_OPERATORS and spec.type not in ("int", "number"):
-        problems.append(Problem(file, line, subject,
-                                f"'{cond.op}' on {spec.type} attribute '{cond.attr}': only numbers are ordered"))
+        report(at(*loc, cond.op), f"'{cond.op}' on {spec.type} attribute '{cond.attr}': only numbers are ordered")
         return
     values = cond.value if cond.op in LIST_OPERATORS else (cond.value,)
     for v in values:
         # Range and allowed values are not checked here: `lt: 0` on a min-0 attribute is
-        # legal (if pointless); only the type must match, since the engine compares as typed.
+        # legal (if pointless, and lint says so); only the type must match, since the
+        # engine compares values as typed.
         why = Attribute(type=spec.type).check(v)
         if why:
-            problems.append(Problem(file, line, subject, f"condition on '{cond.attr}': {why}"))
+            report(at(*loc, cond.op), f"condition on '{cond.attr}': {why}")
 
 
 def _after_cycle(graph: dict[str, list[str]]) -> list[str] | None:

@@ -8,18 +8,21 @@ from __future__ import annotations
 import math
 import re
 from enum import Enum
-from typing import Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal, Mapping, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
+    Tag,
     field_validator,
     model_validator,
+    PlainValidator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -31,7 +34,16 @@ __all__ = [
     "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL",
 ]
 
-Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+def _scalar(v: Any) -> Any:
+    if isinstance(v, (bool, int, float, str)):
+        return v
+    raise PydanticCustomError("scalar", "expected true/false, a number or text, got {got}",
+                              {"got": "a list" if isinstance(v, (list, tuple)) else
+                               "a mapping" if isinstance(v, Mapping) else type(v).__name__})
+
+
+# One value of a case attribute: one validator, so a wrong value gets one clear error.
+Scalar = Annotated[Union[bool, int, float, str], PlainValidator(_scalar)]
 
 
 class Cause(str, Enum):
@@ -65,6 +77,12 @@ MetricName = Literal[
 # Condition operators: key in YAML -> meaning. `present: false` is "absent".
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "present")
 ORDERED_OPERATORS = frozenset({"lt", "le", "gt", "ge"})
+# What people write from other rule languages, and what we call it.
+OPERATOR_SYNONYMS = {
+    "gte": "ge", ">=": "ge", "lte": "le", "<=": "le", ">": "gt", "<": "lt", "neq": "ne", "!=": "ne",
+    "equals": "eq", "==": "eq", "=": "eq", "one_of": "in", "nin": "not_in", "not_one_of": "not_in",
+    "exists": "present", "absent": "present",
+}
 LIST_OPERATORS = frozenset({"in", "not_in"})
 
 RESERVED_ATTRIBUTES = frozenset({"id", "kind", "sid", "event", "channel", "persona"})
@@ -126,13 +144,15 @@ class Condition(Strict):
     def _parse(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             raise PydanticCustomError(
-                "condition", "a condition is a mapping like {{attr: products, gt: 2}}, got {got!r}",
-                {"got": data})
+                "condition", "a condition is a mapping such as `attr: products, gt: 2`, got {got}",
+                {"got": repr(data)})
         allowed = {"attr", "all", "any", *OPERATORS}
         for key in data:
             if key not in allowed:
+                hint = (f" (did you mean '{OPERATOR_SYNONYMS[key]}'?)" if key in OPERATOR_SYNONYMS
+                        else did_you_mean(key, allowed))
                 raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}",
-                                          {"key": str(key), "hint": did_you_mean(key, allowed)})
+                                          {"key": str(key), "hint": hint})
         ops = [k for k in data if k in OPERATORS]
         groups = [k for k in ("all", "any") if k in data]
         if groups:
@@ -168,8 +188,8 @@ class Condition(Strict):
         elif isinstance(self.value, tuple) or self.value is None:
             raise PydanticCustomError("condition", "`{op}` takes a single value", {"op": self.op})
         if self.op in ORDERED_OPERATORS and (isinstance(self.value, (bool, str))):
-            raise PydanticCustomError("condition", "`{op}` compares numbers only, got {v!r}",
-                                      {"op": self.op, "v": self.value})
+            raise PydanticCustomError("condition", "`{op}` compares numbers only, got {v}",
+                                      {"op": self.op, "v": repr(self.value)})
         return self
 
     def attributes(self) -> set[str]:
@@ -222,6 +242,14 @@ class Step(Strict):
         return v
 
 
+# A mapping is a step; text names a step defined elsewhere. The discriminator keeps errors
+# to the branch the user meant, instead of one per union member.
+StepOrName = Annotated[
+    Union[Annotated[Step, Tag("Step")], Annotated[StrictStr, Tag("str")]],
+    Discriminator(lambda v: "str" if isinstance(v, str) else "Step"),
+]
+
+
 class Rule(Strict):
     id: str = Field(min_length=1)
     cause: Cause
@@ -230,7 +258,7 @@ class Rule(Strict):
     source: str | None = None
     when: When
     # A full step, or the action text of a step another rule of the set defines.
-    then: tuple[Union[Step, StrictStr], ...] = Field(min_length=1)
+    then: tuple[StepOrName, ...] = Field(min_length=1)
 
     @field_validator("then", mode="before")
     @classmethod
@@ -264,11 +292,11 @@ class Attribute(Strict):
         for v in self.values or ():
             problem = self.check(v)
             if problem:
-                raise PydanticCustomError("attribute", "allowed value {v!r}: {p}", {"v": v, "p": problem})
+                raise PydanticCustomError("attribute", "allowed value {v}: {p}", {"v": repr(v), "p": problem})
         if self.default is not None:
             problem = self.check(self.default)
             if problem:
-                raise PydanticCustomError("attribute", "default {v!r}: {p}", {"v": self.default, "p": problem})
+                raise PydanticCustomError("attribute", "default {v}: {p}", {"v": repr(self.default), "p": problem})
         return self
 
     def check(self, value: Any) -> str | None:
@@ -332,16 +360,24 @@ class Manifest(Strict):
                 raise ValueError(f"attribute name '{name}' must be lower_snake_case")
         return v
 
-    @model_validator(mode="after")
-    def _channels(self) -> "Manifest":
-        if INTERNAL_CHANNEL in self.channels:
-            raise PydanticCustomError(
-                "manifest", "'internal' is implicit (staff-only steps); do not list it in channels", {})
-        if self.start_channel is not None and self.start_channel not in self.channels:
-            raise PydanticCustomError(
-                "manifest", "start_channel '{c}' is not one of the channels{hint}",
-                {"c": self.start_channel, "hint": did_you_mean(self.start_channel, self.channels)})
-        return self
+    @field_validator("departments", "channels", "events")
+    @classmethod
+    def _names(cls, v: tuple[str, ...], info: Any) -> tuple[str, ...]:
+        if info.field_name != "events":
+            v = tuple(" ".join(x.split()) for x in v)  # as in steps: "Back  office" is "Back office"
+        if len(set(v)) != len(v):
+            raise ValueError(f"listed twice: {', '.join(sorted({x for x in v if v.count(x) > 1}))}")
+        if info.field_name == "channels" and INTERNAL_CHANNEL in v:
+            raise ValueError("'internal' is implicit (staff-only steps); do not list it in channels")
+        return v
+
+    @field_validator("start_channel")
+    @classmethod
+    def _start_channel(cls, v: str | None, info: Any) -> str | None:
+        channels = info.data.get("channels")
+        if v is not None and channels is not None and v not in channels:
+            raise ValueError(f"'{v}' is not one of the channels{did_you_mean(v, channels)}")
+        return v
 
     @property
     def default_channel(self) -> str:
@@ -385,7 +421,7 @@ PERSONA_KEYS = frozenset({"channel", "description"})  # the rest of a persona ar
 
 
 class Catalog(Strict):
-    personas: dict[str, dict[str, Scalar]] = {}
+    personas: dict[str, dict[str, Any]] = {}   # values checked per persona, against the manifest
     events: tuple[str, ...] = ()
     cases: tuple[Any, ...] = ()   # each validated as a CaseSpec on its own
     expand: bool = False          # also every event x every persona

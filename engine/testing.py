@@ -1,0 +1,559 @@
+"""Hypothesis strategies for friction: cases for a policy set's own property tests, and
+whole generated policy sets for testing the engine itself.
+
+A property a policy owner would put in their own test suite ("no life event forces more
+than two channels on a digital-first customer")::
+
+    from hypothesis import given
+    import engine
+    from engine.testing import cases, register_profiles
+
+    register_profiles()   # "ci" unless FRICTION_HYPOTHESIS_PROFILE says otherwise
+    BANK = engine.compile_policy_set(engine.load_policy_set("policies/bank"))
+    EVALUATOR = engine.Evaluator(BANK)
+
+    @given(cases(BANK.manifest, attrs={"digital": True}))
+    def test_a_digital_first_customer_never_needs_more_than_two_channels(case):
+        result = EVALUATOR.evaluate(case)
+        assert result.metrics.channels <= 2, result.journey.actions
+
+On failure Hypothesis shrinks the case: every attribute moves towards its manifest
+`default`, the event and start channel towards the first ones the manifest lists.
+
+What is here:
+- `attribute_values(spec)`: values of one declared attribute;
+- `personas(manifest)`: attribute dicts for a manifest (`partial=True` may leave some out);
+- `cases(manifest)`: `engine.Case` objects;
+- `policy_sets()`: `(manifest_dict, files_dict)` for `load.policy_set_from_data`, every
+  one loadable; `scenarios()`: the same plus cases drawn from its manifest;
+- `register_profiles()`: the "ci", "dev" and "thorough" settings profiles.
+
+`rete_safe=True` keeps numbers inside what the durable_rules engine handles today: ints
+within signed 64 bits (within 2**53 for `number` attributes, where ints meet floats) and
+floats that JSON writes without an exponent (durable_rules rejects e.g. `1e-05`). The
+differential tests use it; see the xfail regressions in tests/test_differential.py.
+
+Library code: nothing here prints.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Mapping, Sequence
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from .model import (
+    INTERNAL_CHANNEL, METRICS, RESERVED_ATTRIBUTES, Attribute, Case, Manifest,
+)
+
+__all__ = [
+    "AWKWARD_TEXT", "PROFILES", "PROFILE_ENV", "attribute_values", "cases", "is_rete_safe",
+    "normalise_action", "personas", "policy_sets", "register_profiles", "scenarios",
+]
+
+PROFILE_ENV = "FRICTION_HYPOTHESIS_PROFILE"
+PROFILES = ("ci", "dev", "thorough")
+
+INT64 = 2 ** 63
+EXACT_FLOAT_INT = 2 ** 53   # above this an int and a float can compare differently in C doubles
+SAFE_FLOAT = 1e15           # floats below this (and rounded to 4 places) print without exponent
+
+# Text that has broken code generators, YAML writers and rule engines before.
+AWKWARD_TEXT: tuple[str, ...] = (
+    "__import__('os').system('true')",
+    "'); import os; ('",
+    '"quoted" and \'single\'',
+    "new\nline",
+    "tab\tand  two  spaces",
+    "  padded  ",
+    "ünïcödé ✓ 日本語",
+    "emoji 😀",
+    "back\\slash \\n",
+    "'''",
+    '"""',
+    "# not a comment",
+    "{braces} {0} %s %(x)s",
+    "${HOME} $or $and",
+    "nul\x00byte",
+    "null",
+    "true",
+    "1e5",
+    "0x1F",
+    "- a: [list]",
+    "&anchor *alias !tag",
+    "a: b",
+    "line\u2028separator",
+    "r0",
+    "catch_all",
+)
+
+_SIMPLE = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def register_profiles(load: bool = True) -> str:
+    """Register the settings profiles and (with `load`) load the one named by
+    $FRICTION_HYPOTHESIS_PROFILE (default "ci"). Returns the profile name.
+
+    - "ci": few examples, derandomized (every run tests the same examples, so CI is
+      stable), no deadline, and a reproduction blob printed on failure;
+    - "dev": fewer examples still, random, with the example database (fast local runs
+      that replay earlier failures first);
+    - "thorough": many examples, random: for nightly runs and before a release.
+    """
+    common: dict[str, Any] = dict(
+        deadline=None, print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.register_profile("ci", max_examples=40, derandomize=True, **common)
+    settings.register_profile("dev", max_examples=20, **common)
+    settings.register_profile("thorough", max_examples=1000, **common)
+    name = os.environ.get(PROFILE_ENV, "ci") or "ci"
+    if name not in PROFILES:
+        raise InvalidArgument(f"{PROFILE_ENV}={name!r}: choose one of {', '.join(PROFILES)}")
+    if load:
+        settings.load_profile(name)
+    return name
+
+
+# --------------------------------------------------------------------------- values
+
+
+def is_rete_safe(value: Any, type_: str = "number") -> bool:
+    """Whether durable_rules handles `value` exactly like Python does (see the module doc)."""
+    if isinstance(value, bool) or isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        bound = EXACT_FLOAT_INT if type_ == "number" else INT64 - 1
+        return -bound <= value <= bound
+    if isinstance(value, float):
+        return math.isfinite(value) and "e" not in repr(value) and abs(value) <= EXACT_FLOAT_INT
+    return False
+
+
+def _int_bounds(spec: Attribute, rete_safe: bool) -> tuple[int | None, int | None]:
+    lo = None if spec.min is None else math.ceil(spec.min)
+    hi = None if spec.max is None else math.floor(spec.max)
+    if rete_safe:
+        bound = EXACT_FLOAT_INT if spec.type == "number" else INT64 - 1
+        lo = -bound if lo is None else max(lo, -bound)
+        hi = bound if hi is None else min(hi, bound)
+    return lo, hi
+
+
+def _safe_floats(lo: float | None, hi: float | None) -> st.SearchStrategy[float]:
+    lo = -SAFE_FLOAT if lo is None else max(lo, -SAFE_FLOAT)
+    hi = SAFE_FLOAT if hi is None else min(hi, SAFE_FLOAT)
+    if lo > hi:
+        return st.nothing()
+    return (st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+            .map(lambda x: round(x, 4) + 0.0)
+            .filter(lambda x: lo <= x <= hi and is_rete_safe(x)))
+
+
+def _typed_values(spec: Attribute, rete_safe: bool) -> st.SearchStrategy[Any]:
+    """Every value of the attribute's type within min/max (ignores `values` and default)."""
+    if spec.type == "bool":
+        return st.booleans()
+    if spec.type == "str":
+        return st.text()
+    lo, hi = _int_bounds(spec, rete_safe)
+    ints = st.nothing() if lo is not None and hi is not None and lo > hi else st.integers(lo, hi)
+    if spec.type == "int":
+        return ints
+    if rete_safe:
+        floats = _safe_floats(spec.min, spec.max)
+    else:
+        floats = st.floats(spec.min, spec.max, allow_nan=False, allow_infinity=False)
+    return st.one_of(ints, floats)
+
+
+def attribute_values(spec: Attribute | Mapping[str, Any], *, rete_safe: bool = False) -> st.SearchStrategy[Any]:
+    """Values of one declared attribute: of its type, among its `values` when it lists
+    them, within `min` and `max`. Shrinks towards the attribute's `default` when it has
+    one (then towards the first allowed value, False, 0 or the empty text)."""
+    if not isinstance(spec, Attribute):
+        spec = Attribute.model_validate(spec)
+    if spec.values is not None:
+        allowed = [v for v in spec.values if not rete_safe or is_rete_safe(v, spec.type)]
+        if spec.default is not None and spec.default in allowed:
+            allowed.remove(spec.default)
+            allowed.insert(0, spec.default)
+        return st.sampled_from(allowed) if allowed else st.nothing()
+    values = _typed_values(spec, rete_safe).filter(lambda v: spec.check(v) is None)
+    if spec.default is not None and (not rete_safe or is_rete_safe(spec.default, spec.type)):
+        return st.one_of(st.just(spec.default), values)
+    return values
+
+
+def _as_manifest(manifest: Any) -> Manifest:
+    """A Manifest from a Manifest, a PolicySet, a CompiledPolicySet or a plain dict."""
+    if isinstance(manifest, Manifest):
+        return manifest
+    inner = getattr(manifest, "manifest", None)
+    if isinstance(inner, Manifest):
+        return inner
+    if isinstance(manifest, Mapping):
+        return Manifest.model_validate(dict(manifest))
+    raise InvalidArgument(f"expected a Manifest, a policy set or a manifest dict, got {type(manifest).__name__}")
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+_ABSENT = _Absent()
+
+
+def personas(manifest: Any, *, partial: bool = False, attrs: Mapping[str, Any] | None = None,
+             rete_safe: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    """Dicts of attribute values for every attribute the manifest declares, sorted by name.
+
+    `partial=True` may leave attributes out, to exercise the rule that a condition on a
+    missing attribute is false: an attribute with a default shrinks towards being there
+    with its default, one without towards being absent (as a catalog case that does not
+    set it). `attrs` pins some attributes to fixed values (checked against the manifest).
+    """
+    m = _as_manifest(manifest)
+    pinned = dict(attrs or {})
+    for name, value in pinned.items():
+        spec = m.attributes.get(name)
+        if spec is None:
+            raise InvalidArgument(f"attrs: '{name}' is not an attribute of the manifest")
+        why = spec.check(value)
+        if why:
+            raise InvalidArgument(f"attrs: '{name}': {why}")
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, spec in sorted(m.attributes.items()):
+        if name in pinned:
+            fields[name] = st.just(pinned[name])
+            continue
+        values = attribute_values(spec, rete_safe=rete_safe)
+        if partial:
+            values = (st.one_of(values, st.just(_ABSENT)) if spec.default is not None
+                      else st.one_of(st.just(_ABSENT), values))
+        fields[name] = values
+    return st.fixed_dictionaries(fields).map(
+        lambda d: {k: v for k, v in d.items() if v is not _ABSENT})
+
+
+def cases(manifest: Any, events: Sequence[str] | None = None, channels: Sequence[str] | None = None,
+          *, partial: bool = False, attrs: Mapping[str, Any] | None = None,
+          rete_safe: bool = False) -> st.SearchStrategy[Case]:
+    """`engine.Case` objects for the manifest: a life event (of `events`, default all the
+    manifest's), a start channel (of `channels`, default all; shrinks towards the manifest's
+    start channel) and a persona from `personas(manifest, partial=..., attrs=...)`."""
+    m = _as_manifest(manifest)
+    events = list(m.events if events is None else events)
+    channels = list(m.channels if channels is None else channels)
+    for e in events:
+        if e not in m.events:
+            raise InvalidArgument(f"events: {e!r} is not a life event of the manifest")
+    for c in channels:
+        if c not in m.channels:
+            raise InvalidArgument(f"channels: {c!r} is not a channel of the manifest")
+    if not events or not channels:
+        raise InvalidArgument("cases needs at least one event and one channel")
+    if m.default_channel in channels:
+        channels.remove(m.default_channel)
+        channels.insert(0, m.default_channel)
+    return st.builds(
+        lambda event, channel, persona: Case(id=f"generated/{event}", event=event, channel=channel,
+                                             attrs=persona),
+        st.sampled_from(events), st.sampled_from(channels),
+        personas(m, partial=partial, attrs=attrs, rete_safe=rete_safe),
+    )
+
+
+# --------------------------------------------------------------------------- policy sets
+
+
+def normalise_action(text: str) -> str:
+    """A step's action as the loader keeps it (whitespace runs folded to one space): the
+    text that `then`, `when.step` and `after` must use to name the step."""
+    return " ".join(text.split())
+
+
+def _text(awkward: bool, min_size: int = 1) -> st.SearchStrategy[str]:
+    if not awkward:
+        return _SIMPLE
+    return st.one_of(_SIMPLE, st.sampled_from(AWKWARD_TEXT), st.text(min_size=min_size, max_size=12))
+
+
+def _name(awkward: bool) -> st.SearchStrategy[str]:
+    """Text kept as it is but compared to a normalised step field: already normalised."""
+    return _text(awkward).map(normalise_action).map(lambda s: s or "blank")
+
+
+def _unique(draw: Any, strategy: st.SearchStrategy[str], n: int, taken: set[str],
+            joiner: str = " ") -> list[str]:
+    """n texts distinct from each other and from `taken` (made unique, never filtered)."""
+    out = []
+    for _ in range(n):
+        text = draw(strategy)
+        k = 2
+        base = text
+        while text in taken:
+            text = f"{base}{joiner}{k}"
+            k += 1
+        taken.add(text)
+        out.append(text)
+    return out
+
+
+_IDENTIFIERS = st.one_of(
+    st.sampled_from(["digital", "products", "score", "segment", "age", "__import__", "_", "a_b",
+                     "__class__", "a1"]),
+    st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True),
+).filter(lambda s: s not in RESERVED_ATTRIBUTES)
+
+
+def _number_literals(type_: str, rete_safe: bool) -> st.SearchStrategy[Any]:
+    """Numbers of an attribute's type, with small ones (that cases hit) most likely."""
+    small_ints = st.integers(-3, 8)
+    if type_ == "int":
+        wide = st.integers(-(INT64 - 1), INT64 - 1) if rete_safe else st.integers()
+        return st.one_of(small_ints, wide)
+    floats = (_safe_floats(None, None) if rete_safe
+              else st.floats(allow_nan=False, allow_infinity=False))
+    small_floats = st.sampled_from([0.5, -0.5, 1.5, 2.25, 0.1, 0.0, -0.0])
+    wide_ints = st.integers(-EXACT_FLOAT_INT, EXACT_FLOAT_INT) if rete_safe else st.integers()
+    return st.one_of(small_ints, small_floats, floats, wide_ints)
+
+
+@st.composite
+def _attribute_spec(draw: Any, type_: str, awkward: bool, rete_safe: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": type_}
+    if type_ == "bool":
+        default = draw(st.sampled_from([None, True, False]))
+        if default is not None:
+            spec["default"] = default
+        return spec
+    if type_ == "str":
+        if draw(st.booleans()):
+            values = draw(st.lists(_text(awkward), min_size=1, max_size=4, unique=True))
+            spec["values"] = values
+            if draw(st.booleans()):
+                spec["default"] = draw(st.sampled_from(values))
+        elif draw(st.booleans()):
+            spec["default"] = draw(_text(awkward))
+        return spec
+    shape = draw(st.sampled_from(["range", "range", "values", "open", "min"]))
+    if shape == "values":
+        values = draw(st.lists(_number_literals(type_, rete_safe), min_size=1, max_size=4, unique=True))
+        spec["values"] = values
+        if draw(st.booleans()):
+            spec["default"] = draw(st.sampled_from(values))
+        return spec
+    if shape in ("range", "min"):
+        lo = draw(st.integers(-3, 3))
+        if type_ == "number" and draw(st.booleans()):
+            lo = lo + 0.5
+        spec["min"] = lo
+        if shape == "range":
+            spec["max"] = lo + draw(st.integers(0, 6))
+    if draw(st.booleans()):
+        spec["default"] = draw(attribute_values(Attribute.model_validate(spec), rete_safe=rete_safe))
+    return spec
+
+
+@st.composite
+def _manifest(draw: Any, awkward: bool, rete_safe: bool) -> dict[str, Any]:
+    events = _unique(draw, _text(awkward), draw(st.integers(1, 3)), set())
+    departments = _unique(draw, _name(awkward), draw(st.integers(1, 4)), set())
+    channels = _unique(draw, _name(awkward), draw(st.integers(1, 3)), {INTERNAL_CHANNEL})
+    types = draw(st.lists(st.sampled_from(["bool", "int", "number", "str"]), min_size=1, max_size=6))
+    names = _unique(draw, _IDENTIFIERS, len(types), set(RESERVED_ATTRIBUTES), joiner="_")
+    attributes = {n: draw(_attribute_spec(t, awkward, rete_safe)) for n, t in zip(names, types)}
+    manifest: dict[str, Any] = {
+        "name": draw(_text(awkward)), "version": draw(st.sampled_from(["1", "2024.3", "0"])),
+        "events": events, "departments": departments, "channels": channels,
+        "attributes": attributes,
+        "thresholds": {"handoffs": draw(st.integers(0, 4)),
+                       "silent_wait_days": draw(st.sampled_from([0, 1, 2, 2.5]))},
+    }
+    if draw(st.booleans()):
+        manifest["start_channel"] = draw(st.sampled_from(channels))
+    limits = draw(st.dictionaries(st.sampled_from(METRICS), st.sampled_from([0, 1, 2, 3, 1.5]), max_size=3))
+    if limits:
+        manifest["limits"] = limits
+    if draw(st.booleans()):
+        manifest["weights"] = draw(st.dictionaries(st.sampled_from(METRICS),
+                                                   st.sampled_from([0, 0.5, 1, 2]), min_size=1, max_size=4))
+    return manifest
+
+
+_LIST_OPS = ("in", "not_in")
+_OPS = {"bool": ("eq", "ne", "in", "not_in", "present"),
+        "str": ("eq", "ne", "in", "not_in", "present"),
+        "int": ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "present"),
+        "number": ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "present")}
+
+
+def _condition_values(spec: Attribute, awkward: bool, rete_safe: bool) -> st.SearchStrategy[Any]:
+    """Values valid for the attribute's type: mostly ones a case can have (so rules fire),
+    sometimes out of its range or allowed values (legal, if pointless)."""
+    if spec.type == "bool":
+        return st.booleans()
+    if spec.type == "str":
+        other = _text(awkward, min_size=0)
+    else:
+        other = _number_literals(spec.type, rete_safe)
+    return st.one_of(attribute_values(spec, rete_safe=rete_safe), other)
+
+
+@st.composite
+def _condition(draw: Any, attributes: dict[str, Attribute], awkward: bool, rete_safe: bool,
+               depth: int = 0) -> dict[str, Any]:
+    if depth < 2 and draw(st.integers(0, 5)) == 0:
+        group = draw(st.sampled_from(["all", "any"]))
+        items = draw(st.lists(_condition(attributes, awkward, rete_safe, depth + 1), min_size=1, max_size=3))
+        return {group: items}
+    name = draw(st.sampled_from(sorted(attributes)))
+    spec = attributes[name]
+    op = draw(st.sampled_from(_OPS[spec.type]))
+    if op == "present":
+        return {"attr": name, "present": draw(st.booleans())}
+    values = _condition_values(spec, awkward, rete_safe)
+    if op in _LIST_OPS:
+        items = draw(st.lists(values, min_size=1, max_size=3))
+        value: Any = items[0] if len(items) == 1 and draw(st.booleans()) else items  # a scalar is a 1-list
+        return {"attr": name, op: value}
+    return {"attr": name, op: draw(values)}
+
+
+_ASKS = ("address", "proof", "email", "id")
+_DAYS = st.one_of(st.sampled_from([0, 0, 0.5, 1, 2, 3, 5]),
+                  st.floats(0, 30, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 2)))
+
+
+@st.composite
+def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files: int = 3,
+                awkward: bool = True, rete_safe: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Whole policy sets, as `(manifest_dict, {file name: {"rules": [...]}})` ready for
+    `engine.load.policy_set_from_data`. Every one loads without error (valid by
+    construction, nothing is filtered).
+
+    Manifests have 1-3 life events, 1-4 departments, 1-3 channels and 1-6 attributes of
+    every type (with and without defaults, allowed values, min and max), thresholds,
+    limits and weights. Rules (`min_rules`-`max_rules`, spread over 1-`max_files` files)
+    use every cause and every operator (present true/false, in/not_in with one or more
+    values, nested all/any), conditions on attributes cases may lack, optional events,
+    chains up to three levels deep (`when.step` names steps of earlier rules), steps
+    required by two rules (the later one names it by action text, or repeats the same
+    definition), rules that require their own trigger again, and `after` edges to
+    earlier-defined steps only (so never a cycle). With `awkward` (the default), ids,
+    actions, names, events, departments, channels and text values include quotes,
+    newlines, unicode, NUL and Python code such as `__import__('os')`.
+    """
+    manifest = draw(_manifest(awkward, rete_safe))
+    attributes = {n: Attribute.model_validate(s) for n, s in manifest["attributes"].items()}
+    channels, departments, events = manifest["channels"], manifest["departments"], manifest["events"]
+
+    n_rules = draw(st.integers(min_rules, max_rules))
+    ids = _unique(draw, _text(awkward), n_rules, set())
+    actions_taken: set[str] = set()
+    defined: list[dict[str, Any]] = []      # step mappings in definition order
+    level: dict[str, int] = {}              # action -> chain level of the rule defining it
+    rules: list[dict[str, Any]] = []
+    for rid in ids:
+        when: dict[str, Any] = {}
+        if draw(st.booleans()):
+            chosen = draw(st.lists(st.sampled_from(events), min_size=1, max_size=2, unique=True))
+            when["event"] = chosen[0] if len(chosen) == 1 and draw(st.booleans()) else chosen
+        chainable = [normalise_action(s["action"]) for s in defined if level[normalise_action(s["action"])] < 3]
+        on: list[str] = []
+        if chainable and draw(st.integers(0, 2)) > 0:
+            on = draw(st.lists(st.sampled_from(chainable), min_size=1, max_size=2, unique=True))
+            when["step"] = on[0] if len(on) == 1 and draw(st.booleans()) else on
+        rule_level = 1 + max((level[a] for a in on), default=-1)
+        n_all = draw(st.integers(0, 3))
+        if n_all:
+            when["all"] = draw(st.lists(_condition(attributes, awkward, rete_safe), min_size=n_all, max_size=n_all))
+        if draw(st.integers(0, 3)) == 0:
+            when["any"] = draw(st.lists(_condition(attributes, awkward, rete_safe), min_size=1, max_size=3))
+
+        then: list[Any] = []
+        for _ in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["new", "new", "new", "name", "repeat", "trigger"]))
+            if kind == "name" and defined:
+                then.append(normalise_action(draw(st.sampled_from(defined))["action"]))
+            elif kind == "repeat" and defined:
+                then.append(dict(draw(st.sampled_from(defined))))
+            elif kind == "trigger" and on:
+                then.append(draw(st.sampled_from(on)))   # requires its own trigger again
+            else:
+                step = draw(_step(defined, actions_taken, departments, channels, awkward))
+                level[normalise_action(step["action"])] = rule_level
+                defined.append(step)
+                then.append(step)
+        rule: dict[str, Any] = {
+            "id": rid, "cause": draw(st.sampled_from(["policy", "practice", "system", "regulation"])),
+            "owner": draw(_text(awkward)), "rationale": draw(_text(awkward)),
+            "when": when, "then": then,
+        }
+        if draw(st.booleans()):
+            rule["source"] = draw(_text(awkward))
+        rules.append(rule)
+
+    n_files = draw(st.integers(1, max_files))
+    names = _unique(draw, st.sampled_from(["rules.yaml", "a.yaml", "zz last.yaml", "ünï.yml", "0.yaml"]),
+                    n_files, set(), joiner="-")
+    files: dict[str, Any] = {name: {"rules": []} for name in names}
+    for rule in rules:
+        files[draw(st.sampled_from(names))]["rules"].append(rule)
+    return manifest, files
+
+
+@st.composite
+def _step(draw: Any, defined: list[dict[str, Any]], taken: set[str], departments: list[str],
+          channels: list[str], awkward: bool) -> dict[str, Any]:
+    raw = draw(_text(awkward))
+    if draw(st.integers(0, 4)) == 0:
+        raw = f"  {raw}\n  again "   # spacing the loader folds away
+    action = normalise_action(raw) or "step"
+    k = 2
+    while action in taken:
+        action = f"{normalise_action(raw) or 'step'} #{k}"
+        k += 1
+    taken.add(action)
+    if raw.split() and normalise_action(raw) == action:
+        action_text = raw
+    else:
+        action_text = action
+    lane = draw(st.sampled_from(["customer", "frontstage", "backstage", "support"]))
+    step: dict[str, Any] = {"action": action_text, "lane": lane, "department": draw(st.sampled_from(departments))}
+    if lane in ("customer", "frontstage"):
+        step["channel"] = draw(st.sampled_from(channels))
+    elif draw(st.booleans()):
+        step["channel"] = draw(st.sampled_from([INTERNAL_CHANNEL, *channels]))
+    asks = draw(st.lists(st.sampled_from(_ASKS), max_size=3, unique=True))
+    if asks:
+        step["asks"] = asks[0] if len(asks) == 1 and draw(st.booleans()) else asks
+    days = draw(_DAYS)
+    if days or draw(st.booleans()):
+        step["days"] = days
+    if defined and draw(st.booleans()):
+        earlier = [normalise_action(s["action"]) for s in defined]
+        step["after"] = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique=True))
+    if draw(st.integers(0, 3)) == 0:
+        step["informs"] = True
+    return step
+
+
+@st.composite
+def scenarios(draw: Any, *, min_cases: int = 1, max_cases: int = 6, rete_safe: bool = False,
+              **policy_options: Any) -> tuple[dict[str, Any], dict[str, Any], list[Case]]:
+    """`(manifest_dict, files_dict, cases)`: a generated policy set (see `policy_sets`,
+    which takes `policy_options`) and cases drawn from its manifest, some with attributes
+    left out (`personas(partial=True)`)."""
+    manifest, files = draw(policy_sets(rete_safe=rete_safe, **policy_options))
+    m = Manifest.model_validate(manifest)
+    drawn = draw(st.lists(cases(m, partial=True, rete_safe=rete_safe), min_size=min_cases, max_size=max_cases))
+    return manifest, files, [c.model_copy(update={"id": f"{c.id}#{i}"}) for i, c in enumerate(drawn)]
