@@ -24,6 +24,8 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         subject = f" {self.subject}:" if self.subject else ""
+        if not where:  # not about a file (an option, an output path): the message says it all
+            return one_line(f"{subject.strip()} {self.message}".strip())
         return one_line(f"{where}:{subject} {self.message}")
 
 
@@ -42,7 +44,7 @@ class InputError(FrictionError):
     def __init__(self, problems: Iterable[Problem] | Problem | str):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
-        self.problems = [p if isinstance(p, Problem) else Problem("<input>", None, None, p) for p in problems]
+        self.problems = [p if isinstance(p, Problem) else Problem("", None, None, p) for p in problems]
         super().__init__("\n".join(map(str, self.problems)))
 
 

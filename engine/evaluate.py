@@ -5,15 +5,15 @@ still evaluated."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
-from .journey import Journey, build_journey
+from .journey import Journey, JourneyStep, build_journey
 from .judge import POLICY_CAUSES, Flag, judge
 from .load import LoadedCatalog, load_catalog, load_policy_set, resolve_cases
 from .measure import Metrics, effort_score, measure, totals
-from .model import Case
+from .model import Case, Cause
 from .replay import Engine, make_engine
 from .trace import Trace
 
@@ -32,6 +32,31 @@ class CaseResult:
     @property
     def trace(self) -> Trace:
         return self.journey.trace
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: every metric, the ordered journey (each step with lane, department,
+        channel, cause and rules) and the flags."""
+        c, made = self.case, self.policy_made
+        return {
+            "id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel,
+            "attributes": dict(c.attrs), "metrics": self.metrics.as_dict(), "effort": self.effort,
+            "journey": [{
+                "action": s.action, "lane": s.step.lane.value, "department": s.step.department,
+                "channel": s.step.channel, "asks": list(s.step.asks), "days": s.step.days,
+                "after": list(s.after), "informs": s.step.informs, "cause": step_cause(s),
+                "causes": [x.value for x in s.causes], "rules": list(s.rules),
+                "policy_made": s.action in made, "depth": s.depth,
+            } for s in self.journey.steps],
+            "flags": [f.as_dict() for f in self.flags],
+        }
+
+
+# The strongest reason a step exists: law outranks systems, systems outrank choices.
+_STRENGTH = (Cause.regulation, Cause.system, Cause.practice, Cause.policy)
+
+
+def step_cause(step: JourneyStep) -> str:
+    return next(c.value for c in _STRENGTH if c in step.causes)
 
 
 @dataclass
@@ -68,6 +93,10 @@ class Evaluator:
     def evaluate(self, case: Case) -> CaseResult:
         trace = self.engine.replay(case)
         return self.result(trace)
+
+    def row(self, case: Case) -> dict[str, Any]:
+        """One case as an output row (what workers send back: plain data)."""
+        return self.evaluate(case).as_dict()
 
     def result(self, trace: Trace) -> CaseResult:
         journey = build_journey(self.cps, trace)

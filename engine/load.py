@@ -5,10 +5,11 @@ sees everything wrong with it in one run.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -20,7 +21,8 @@ from .model import (
 )
 
 __all__ = ["MANIFEST_FILE", "load_policy_set", "read_policy_set", "policy_set_from_data", "load_catalog",
-           "resolve_cases", "read_yaml", "parse_yaml"]
+           "resolve_cases", "iter_cases", "iter_jsonl_cases", "open_catalog", "CaseResolver", "read_yaml",
+           "parse_yaml"]
 
 MANIFEST_FILE = "policy-set.yaml"
 
@@ -249,8 +251,12 @@ def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple
             continue  # an empty file holds no rules
         if validate_model(RuleFile, raw, file, None, problems, 1) is None:
             continue
-        for i, raw_rule in enumerate(raw.get("rules") or ()):
-            line = raw["rules"].item_lines[i]
+        items = raw.get("rules") or LineList()
+        if not isinstance(items, LineList):
+            problems.append(Problem(file, _line_at(raw, ("rules",), 1), None, "rules: must be a plain list of rules"))
+            continue
+        for i, raw_rule in enumerate(items):
+            line = items.item_lines[i]
             rid = raw_rule.get("id") if isinstance(raw_rule, Mapping) else None
             subject = f"rule {rid}" if isinstance(rid, str) else f"rule #{i + 1}"
             rule = validate_model(Rule, raw_rule, file, subject, problems, line)
@@ -457,74 +463,138 @@ def load_catalog(path: str | os.PathLike) -> LoadedCatalog:
     )
 
 
-def resolve_cases(loaded: LoadedCatalog, manifest: Manifest) -> tuple[list[Case], list[Problem]]:
-    """Every case of the catalog with its attributes resolved (manifest defaults <- persona
-    <- case) and validated against the manifest. A bad case is a Problem; the rest go on."""
-    cat, file = loaded.catalog, loaded.path
-    problems: list[Problem] = []
-    personas: dict[str, dict[str, Any]] = {}
-    persona_channels: dict[str, str | None] = {}
-    for name, attrs in sorted(cat.personas.items()):
-        line = loaded.persona_lines.get(name)
-        own = {k: v for k, v in attrs.items() if k not in PERSONA_KEYS}
-        channel = attrs.get("channel")
-        bad = _attribute_problems(own, manifest)
-        if channel is not None and (not isinstance(channel, str) or channel not in manifest.channels):
-            bad.append(f"unknown channel '{channel}'{did_you_mean(channel, manifest.channels)}")
-        for why in bad:
-            problems.append(Problem(file, line, f"persona {name}", why))
-        if not bad:
-            personas[name] = own
-            persona_channels[name] = channel
+class CaseResolver:
+    """Resolves case specs against a manifest: attributes from manifest defaults <- persona
+    <- case, every value checked, the start channel chosen. One spec at a time, so a
+    catalog of millions of lines streams through it."""
 
-    specs: list[tuple[CaseSpec, int, bool]] = []  # (spec, line, expanded)
-    for i, raw in enumerate(loaded.raw_cases):
-        line = loaded.case_lines[i]
-        cid = raw.get("id") if isinstance(raw, Mapping) else None
-        spec = validate_model(CaseSpec, raw, file, f"case {cid}" if cid else f"case #{i + 1}", problems, line)
-        if spec is not None:
-            specs.append((spec, line, False))
-    if cat.expand:
-        if not cat.personas or not cat.events:
-            problems.append(Problem(file, 1, None, "expand: true needs both personas and events"))
-        for event in cat.events:
-            for name in sorted(cat.personas):
-                specs.append((CaseSpec(id=f"{event}/{name}", event=event, persona=name), 1, True))
+    def __init__(self, manifest: Manifest, file: str, personas: Mapping[str, Mapping[str, Any]] = {},
+                 persona_lines: Mapping[str, int] = {}, channel: str | None = None):
+        self.manifest, self.file, self.channel = manifest, file, channel
+        self.defaults = {k: a.default for k, a in manifest.attributes.items() if a.default is not None}
+        self.declared = set(personas)
+        self.personas: dict[str, dict[str, Any]] = {}
+        self.persona_channels: dict[str, str | None] = {}
+        self.problems: list[Problem] = []   # about personas: reported once, before any case
+        self.seen: dict[str, int] = {}
+        for name, attrs in sorted(personas.items()):
+            own = {k: v for k, v in attrs.items() if k not in PERSONA_KEYS}
+            persona_channel = attrs.get("channel")
+            bad = _attribute_problems(own, manifest)
+            if persona_channel is not None and persona_channel not in manifest.channels:
+                bad.append(f"unknown channel '{persona_channel}'{did_you_mean(persona_channel, manifest.channels)}")
+            self.problems += [Problem(file, persona_lines.get(name), f"persona {name}", why) for why in bad]
+            if not bad:
+                self.personas[name] = own
+                self.persona_channels[name] = persona_channel
 
-    cases: list[Case] = []
-    seen: dict[str, int] = {}
-    for spec, line, expanded in specs:
+    def resolve(self, spec: CaseSpec, line: int | None, expanded: bool = False) -> Case | list[Problem] | None:
+        """The case, its problems, or None for an expanded case an explicit one replaced."""
+        manifest = self.manifest
         cid = spec.id or (f"{spec.event}/{spec.persona}" if spec.persona else spec.event)
         subject = f"case {cid}"
-        if cid in seen:
-            if not expanded:  # an explicit case may stand in for an expanded one of the same id
-                problems.append(Problem(file, line, subject, f"duplicate case id (first at line {seen[cid]})"))
-            continue
-        seen[cid] = line
+        if cid in self.seen:
+            if expanded:  # an explicit case may stand in for an expanded one of the same id
+                return None
+            return [Problem(self.file, line, subject, f"duplicate case id (first at line {self.seen[cid]})")]
+        self.seen[cid] = line or 0
         why: list[str] = []
         if spec.event not in manifest.events:
             why.append(f"unknown life event '{spec.event}'{did_you_mean(spec.event, manifest.events)}")
-        attrs = {k: a.default for k, a in manifest.attributes.items() if a.default is not None}
+        attrs = dict(self.defaults)
         if spec.persona is not None:
-            if spec.persona not in cat.personas:
-                why.append(f"unknown persona '{spec.persona}'{did_you_mean(spec.persona, cat.personas)}")
-            elif spec.persona not in personas:
+            if spec.persona in self.personas:
+                attrs.update(self.personas[spec.persona])
+            elif spec.persona in self.declared:
                 why.append(f"persona '{spec.persona}' is invalid (see its own error)")
             else:
-                attrs.update(personas[spec.persona])
+                why.append(f"unknown persona '{spec.persona}'{did_you_mean(spec.persona, self.declared)}")
         why += _attribute_problems(spec.attrs, manifest)
         attrs.update(spec.attrs)
-        channel = spec.channel or persona_channels.get(spec.persona or "") or cat.channel or manifest.default_channel
+        channel = (spec.channel or self.persona_channels.get(spec.persona or "") or self.channel
+                   or manifest.default_channel)
         if channel not in manifest.channels:
             why.append(f"unknown start channel '{channel}'{did_you_mean(channel, manifest.channels)}")
         if why:
-            problems.extend(Problem(file, line, subject, w) for w in why)
-            continue
-        cases.append(Case(id=cid, event=spec.event, persona=spec.persona, channel=channel,
-                          attrs=dict(sorted(attrs.items()))))
-    if not cases and not problems:
-        problems.append(Problem(file, 1, None, "the catalog holds no cases"))
+            return [Problem(self.file, line, subject, w) for w in why]
+        return Case(id=cid, event=spec.event, persona=spec.persona, channel=channel,
+                    attrs=dict(sorted(attrs.items())))
+
+
+def iter_cases(loaded: LoadedCatalog, manifest: Manifest) -> Iterator[Case | Problem]:
+    """Every case of a YAML catalog, in catalog order (explicit cases, then expanded ones),
+    interleaved with the problems of the cases that are bad. A bad case stops nothing."""
+    cat, file = loaded.catalog, loaded.path
+    resolver = CaseResolver(manifest, file, cat.personas, loaded.persona_lines, cat.channel)
+    yield from resolver.problems
+    produced = False
+    for i, raw in enumerate(loaded.raw_cases):
+        line = loaded.case_lines[i]
+        cid = raw.get("id") if isinstance(raw, Mapping) else None
+        problems: list[Problem] = []
+        spec = validate_model(CaseSpec, raw, file, f"case {cid}" if cid else f"case #{i + 1}", problems, line)
+        out = resolver.resolve(spec, line) if spec is not None else problems
+        produced = True
+        yield from (out if isinstance(out, list) else [out])
+    if cat.expand:
+        if not cat.personas or not cat.events:
+            yield Problem(file, 1, None, "expand: true needs both personas and events")
+        for event in cat.events:
+            for name in sorted(cat.personas):
+                out = resolver.resolve(CaseSpec(id=f"{event}/{name}", event=event, persona=name), 1, True)
+                if out is not None:
+                    produced = True
+                    yield from (out if isinstance(out, list) else [out])
+    if not produced and not resolver.problems:
+        yield Problem(file, 1, None, "the catalog holds no cases")
+
+
+def resolve_cases(loaded: LoadedCatalog, manifest: Manifest) -> tuple[list[Case], list[Problem]]:
+    """All cases of a catalog and, apart, the problems of the bad ones."""
+    cases, problems = [], []
+    for item in iter_cases(loaded, manifest):
+        (problems if isinstance(item, Problem) else cases).append(item)
     return cases, problems
+
+
+def iter_jsonl_cases(path: str | os.PathLike, manifest: Manifest) -> Iterator[Case | Problem]:
+    """Cases from JSON Lines, one object per line ({id, event, persona?, channel?, attrs}),
+    read lazily: a catalog of millions of cases is never held in memory."""
+    file = relative_path(Path(path))
+    resolver = CaseResolver(manifest, file)
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        raise InputError(Problem(file, None, None, f"cannot read: {e.strerror}")) from None
+    with f:
+        for n, text in enumerate(f, 1):
+            if not text.strip():
+                continue
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as e:
+                yield Problem(file, n, None, f"bad JSON: {e.msg} (column {e.colno})")
+                continue
+            cid = raw.get("id") if isinstance(raw, dict) else None
+            subject = f"case {cid}" if isinstance(cid, str) else f"line {n}"
+            if not isinstance(raw, dict):
+                yield Problem(file, n, subject, "each line must be a JSON object (a case)")
+                continue
+            problems: list[Problem] = []
+            spec = validate_model(CaseSpec, raw, file, subject, problems, n)
+            out = resolver.resolve(spec, n) if spec is not None else problems
+            yield from (out if isinstance(out, list) else [out])
+
+
+def open_catalog(path: str | os.PathLike, manifest: Manifest) -> tuple[str, Iterator[Case | Problem], Any]:
+    """(display name, the cases in order with problems between them, the loaded YAML catalog
+    or None for JSON Lines). `.jsonl` streams; anything else is a YAML catalog."""
+    if str(path).endswith(".jsonl"):
+        if not Path(path).is_file():
+            raise InputError(Problem(relative_path(Path(path)), None, None, "no such file"))
+        return relative_path(Path(path)), iter_jsonl_cases(path, manifest), None
+    loaded = load_catalog(path)
+    return loaded.path, iter_cases(loaded, manifest), loaded
 
 
 def _attribute_problems(attrs: Mapping[str, Any], manifest: Manifest) -> list[str]:

@@ -113,6 +113,16 @@ class Strict(BaseModel):
         return {f.alias or name for name, f in cls.model_fields.items()}
 
 
+def _name(text: str) -> str:
+    """Step names compare with runs of white space folded, as a reader would."""
+    return " ".join(text.split())
+
+
+def _names(value: Any) -> Any:
+    value = _as_tuple(value)
+    return tuple(_name(v) if isinstance(v, str) else v for v in value) if isinstance(value, (list, tuple)) else value
+
+
 def _as_tuple(value: Any) -> Any:
     """YAML lets a single item stand for a one-item list."""
     if value is None:
@@ -206,7 +216,8 @@ class When(Strict):
     all: tuple[Condition, ...] = ()
     any: tuple[Condition, ...] = ()
 
-    _tuples = field_validator("event", "step", "all", "any", mode="before")(lambda v: _as_tuple(v))
+    _tuples = field_validator("event", "all", "any", mode="before")(lambda v: _as_tuple(v))
+    _steps = field_validator("step", mode="before")(lambda v: _names(v))
 
     def attributes(self) -> set[str]:
         return set().union(*(c.attributes() for c in self.all + self.any))
@@ -224,12 +235,13 @@ class Step(Strict):
     after: tuple[str, ...] = ()
     informs: bool = False  # tells the customer how things stand (a status message)
 
-    _tuples = field_validator("asks", "after", mode="before")(lambda v: _as_tuple(v))
+    _tuples = field_validator("asks", mode="before")(lambda v: _as_tuple(v))
+    _steps = field_validator("after", mode="before")(lambda v: _names(v))
 
     @field_validator("action", "department", "channel")
     @classmethod
     def _strip(cls, v: str) -> str:
-        v = " ".join(v.split())
+        v = _name(v)
         if not v:
             raise ValueError("must not be blank")
         return v
@@ -263,7 +275,8 @@ class Rule(Strict):
     @field_validator("then", mode="before")
     @classmethod
     def _then_list(cls, v: Any) -> Any:
-        return (v,) if isinstance(v, (str, Mapping)) else v
+        v = (v,) if isinstance(v, (str, Mapping)) else v
+        return tuple(_name(x) if isinstance(x, str) else x for x in v) if isinstance(v, (list, tuple)) else v
 
 
 class RuleFile(Strict):
@@ -282,6 +295,13 @@ class Attribute(Strict):
     max: float | None = None
     default: Scalar | None = None
     description: str | None = None
+
+    @field_validator("min", "max")
+    @classmethod
+    def _finite_bound(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "Attribute":

@@ -7,17 +7,20 @@ import io
 import json
 from dataclasses import asdict
 from collections import Counter
-from typing import Any
+from typing import Any, TextIO
 
 from tabulate import tabulate
 
+from .errors import Problem
 from .evaluate import CaseResult, Evaluation
-from .journey import JourneyStep
-from .model import METRICS, Cause
+from .measure import tidy_number
+from .model import METRICS
 
-__all__ = ["FORMATS", "render", "evaluation_to_dict", "result_to_dict", "step_cause"]
+__all__ = ["FORMATS", "STREAMING_FORMATS", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
+           "problem_row"]
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "json", "jsonl", "csv", "markdown")
+STREAMING_FORMATS = frozenset({"jsonl", "csv"})   # written row by row, never held in memory
 
 # Short column titles for the terminal table, in METRICS order.
 SHORT = {
@@ -26,78 +29,106 @@ SHORT = {
     "repeated_asks": "re-asks", "elapsed_days": "days", "policy_steps": "policy",
 }
 
-# The strongest reason a step exists: law outranks systems, systems outrank choices.
-_STRENGTH = [Cause.regulation, Cause.system, Cause.practice, Cause.policy]
-
-
-def step_cause(step: JourneyStep) -> str:
-    return next(c.value for c in _STRENGTH if c in step.causes)
-
-
-def step_to_dict(step: JourneyStep, policy_made: frozenset[str]) -> dict[str, Any]:
-    s = step.step
-    return {
-        "action": step.action, "lane": s.lane.value, "department": s.department,
-        "channel": s.channel, "asks": list(s.asks), "days": s.days, "after": list(step.after),
-        "informs": s.informs, "cause": step_cause(step), "causes": [c.value for c in step.causes],
-        "rules": list(step.rules), "policy_made": step.action in policy_made, "depth": step.depth,
-    }
-
 
 def result_to_dict(r: CaseResult) -> dict[str, Any]:
-    c = r.case
-    return {
-        "id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel,
-        "attributes": dict(c.attrs), "metrics": r.metrics.as_dict(), "effort": r.effort,
-        "journey": [step_to_dict(s, r.policy_made) for s in r.journey.steps],
-        "flags": [f.as_dict() for f in r.flags],
-    }
+    return r.as_dict()
 
 
-def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
-    flag_counts = Counter(f.kind for r in ev.results for f in r.flags)
-    return {
-        "policy_set": {"name": ev.policy_set, "version": ev.version},
-        "engine": ev.engine, "catalog": ev.catalog,
-        "cases": [result_to_dict(r) for r in ev.results],
-        "errors": [{"file": p.file, "line": p.line, "case": (p.subject or "").removeprefix("case ") or None,
-                    "message": p.message} for p in ev.problems],
-        "totals": {"cases": len(ev.results), **ev.totals, "flags": dict(sorted(flag_counts.items()))},
-    }
+def problem_row(p: Problem) -> dict[str, Any]:
+    """A case that could not be evaluated, as an output row: its id and what went wrong."""
+    subject = p.subject or ""
+    return {"id": subject.removeprefix("case ") if subject.startswith("case ") else None,
+            "error": p.message, "file": p.file, "line": p.line}
 
 
-def _rows(ev: Evaluation) -> list[list[Any]]:
-    rows = []
-    for r in ev.results:
-        kinds = Counter(f.kind for f in r.flags)
-        rows.append([r.case.id, *(r.metrics[m] for m in METRICS), r.effort,
-                     ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
-    return rows
+class RowWriter:
+    """Writes case rows (CaseResult.as_dict() or problems) in one format. JSON Lines and CSV
+    go out row by row; the other formats need every row and are written on close().
+    Totals are kept as rows pass, so they never need the rows again."""
+
+    def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str):
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}")
+        self.fmt, self.out = fmt, out
+        self.meta = {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
+                     "catalog": catalog}
+        self.totals: dict[str, float] = {m: 0 for m in (*METRICS, "effort")}
+        self.flags: Counter[str] = Counter()
+        self.cases = 0
+        self.errors: list[dict[str, Any]] = []
+        self.kept: list[dict[str, Any]] = []
+        if fmt == "csv":
+            self._csv = csv.writer(out, lineterminator="\n")
+            self._csv.writerow(["case", "event", "persona", "channel", *METRICS, "effort", "flags", "error"])
+
+    def add(self, row: dict[str, Any] | Problem) -> None:
+        if isinstance(row, Problem):
+            row = problem_row(row)
+        if "error" in row:
+            self.errors.append(row)
+        else:
+            self.cases += 1
+            for m in METRICS:
+                self.totals[m] += row["metrics"][m]
+            self.totals["effort"] += row["effort"]
+            self.flags.update(f["kind"] for f in row["flags"])
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif self.fmt == "csv":
+            if "error" in row:
+                self._csv.writerow([row["id"] or "", "", "", "", *([""] * len(METRICS)), "", "",
+                                    f"{row['file']}:{row['line']}: {row['error']}"])
+            else:
+                self._csv.writerow([row["id"], row["event"], row["persona"] or "", row["channel"],
+                                    *(row["metrics"][m] for m in METRICS), row["effort"], len(row["flags"]), ""])
+        else:
+            self.kept.append(row)
+
+    def summary(self) -> dict[str, Any]:
+        return {"cases": self.cases, "errors": len(self.errors),
+                **{k: tidy_number(v) for k, v in self.totals.items()}, "flags": dict(sorted(self.flags.items()))}
+
+    def close(self) -> None:
+        if self.fmt in STREAMING_FORMATS:
+            return
+        if self.fmt == "json":
+            doc = {**self.meta, "cases": [r for r in self.kept if "error" not in r], "errors": self.errors,
+                   "totals": self.summary()}
+            self.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            return
+        rows = []
+        for r in self.kept:
+            if "error" in r:
+                continue
+            kinds = Counter(f["kind"] for f in r["flags"])
+            rows.append([r["id"], *(r["metrics"][m] for m in METRICS), r["effort"],
+                         ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
+        t = self.summary()
+        rows.append([f"TOTAL ({self.cases} cases)", *(t[m] for m in METRICS), t["effort"], ""])
+        md = self.fmt == "markdown"
+        table = tabulate(rows, headers=["case", *(SHORT[m] for m in METRICS), "effort", "flags"],
+                         tablefmt="github" if md else "simple", floatfmt="g")
+        ps = self.meta["policy_set"]
+        title = f"{ps['name']} {ps['version']} × {self.meta['catalog']} ({self.meta['engine']} engine)"
+        self.out.write(f"### {title}\n\n{table}\n" if md else f"{title}\n\n{table}\n")
+        if self.errors:
+            self.out.write(f"\n{len(self.errors)} case(s) could not be evaluated (see stderr).\n")
 
 
 def render(ev: Evaluation, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(evaluation_to_dict(ev), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["case", "event", "persona", "channel", *METRICS, "effort", "flags"])
-        for r in ev.results:
-            w.writerow([r.case.id, r.case.event, r.case.persona or "", r.case.channel,
-                        *(r.metrics[m] for m in METRICS), r.effort, len(r.flags)])
-        return out.getvalue()
-    if fmt not in ("table", "markdown"):
-        raise ValueError(f"unknown format {fmt!r}")
-    headers = ["case", *(SHORT[m] for m in METRICS), "effort", "flags"]
-    t = ev.totals
-    total_row = [f"TOTAL ({len(ev.results)} cases)", *(t[m] for m in METRICS), t["effort"], ""]
-    tablefmt = "github" if fmt == "markdown" else "simple"
-    table = tabulate(_rows(ev) + [total_row], headers=headers, tablefmt=tablefmt,
-                     floatfmt="g", disable_numparse=False)
-    title = f"{ev.policy_set} {ev.version} × {ev.catalog} ({ev.engine} engine)"
-    if fmt == "markdown":
-        return f"### {title}\n\n{table}\n"
-    return f"{title}\n\n{table}\n"
+    """A whole Evaluation as text in one format."""
+    out = io.StringIO()
+    writer = RowWriter(fmt, out, ev.policy_set, ev.version, ev.engine, ev.catalog)
+    for r in ev.results:
+        writer.add(r.as_dict())
+    for p in ev.problems:
+        writer.add(p)
+    writer.close()
+    return out.getvalue()
+
+
+def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
+    return json.loads(render(ev, "json"))
 
 
 # --------------------------------------------------------------------------- explain
