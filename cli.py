@@ -145,11 +145,17 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, output: str 
     failed = 0
     try:
         writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, name)
-        rows = engine.run_cases(evaluator.row, items, workers or engine.default_workers())
+        encoder = report.RowEncoder(fmt)
+        rows = engine.run_cases(lambda case: encoder.encode(evaluator.row(case)), items,
+                                workers or engine.default_workers())
         for row in _progress(rows, "evaluating"):
             if isinstance(row, engine.Problem):
+                row = encoder.encode(row)
+            if row.error is not None:
                 failed += 1
-                click.echo(f"error: {row}", err=True)
+                click.echo(f"error: {row.error['file']}:{row.error['line']}: "
+                           f"{'case ' + row.error['id'] + ': ' if row.error['id'] else ''}{row.error['error']}",
+                           err=True)
             writer.add(row)
         writer.close()
     finally:

@@ -4,6 +4,8 @@ A case that fails validation or evaluation becomes a problem row; every other ca
 still evaluated."""
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -15,9 +17,9 @@ from .load import LoadedCatalog, load_catalog, load_policy_set, resolve_cases
 from .measure import Metrics, effort_score, measure, totals
 from .model import Case, Cause
 from .replay import Engine, make_engine
-from .trace import Trace
+from .trace import Trace, build_trace
 
-__all__ = ["CaseResult", "Evaluation", "Evaluator", "evaluate_catalog", "evaluate_paths"]
+__all__ = ["CaseResult", "Evaluation", "Evaluator", "Outcome", "Row", "evaluate_catalog", "evaluate_paths"]
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,54 @@ class Evaluation:
         return t
 
 
-class Evaluator:
-    """Replays cases of one compiled policy set on one engine."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a journey costs, apart from which case it is: a function of the rules that
+    fired and the channel the case started in, so cases that fire the same rules share it.
+    Kept compact (the JSON of the journey and flags as text) so that many fit in memory."""
 
-    def __init__(self, cps: CompiledPolicySet, engine: str = "compiled"):
+    key: tuple
+    metrics: Metrics
+    effort: float
+    flag_kinds: tuple[str, ...]
+    fragment: str   # '"metrics": ..., "effort": ..., "journey": [...], "flags": [...]'
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        return json.loads("{" + self.fragment + "}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One case as output: its own fields plus the shared outcome."""
+
+    case: dict[str, Any]
+    outcome: Outcome
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.case, **self.outcome.shared}
+
+
+_CASE_FIELDS = ("id", "event", "persona", "channel", "attributes")
+
+
+def _case_fields(c: Case) -> dict[str, Any]:
+    return {"id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel, "attributes": dict(c.attrs)}
+
+
+class Evaluator:
+    """Replays cases of one compiled policy set on one engine.
+
+    Outcomes are memoised by (rules fired, start channel), in a bounded cache: in real
+    catalogs most cases fire a set of rules some earlier case fired, and then the journey,
+    metrics and flags are the same and need not be built again."""
+
+    def __init__(self, cps: CompiledPolicySet, engine: str = "compiled", cache_size: int = 8192):
         self.cps = cps
         self.engine: Engine = make_engine(engine, cps)
         self._policy_rules = cps.rule_ids(set(POLICY_CAUSES))
+        self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
+        self._cache_size = cache_size
 
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
         return self.engine.replay(case, excluded)
@@ -94,10 +137,6 @@ class Evaluator:
         trace = self.engine.replay(case)
         return self.result(trace)
 
-    def row(self, case: Case) -> dict[str, Any]:
-        """One case as an output row (what workers send back: plain data)."""
-        return self.evaluate(case).as_dict()
-
     def result(self, trace: Trace) -> CaseResult:
         journey = build_journey(self.cps, trace)
         made = self.policy_made(trace)
@@ -107,6 +146,36 @@ class Evaluator:
             effort=effort_score(metrics, self.cps.manifest.weights),
             flags=judge(self.cps, journey, metrics, set(made)), policy_made=made,
         )
+
+    def outcome(self, trace: Trace) -> Outcome:
+        """The memoised outcome of a trace (rank asks for one per rule removed)."""
+        key = (trace.fired, trace.case.channel)
+        hit = self._cache.get(key)
+        if hit is None:
+            return self._remember(key, self.result(trace))
+        self._cache.move_to_end(key)
+        return hit
+
+    def row(self, case: Case) -> Row:
+        """One case as an output row, from the cache when these rules fired before."""
+        fired = self.engine.fire(case)
+        key = (frozenset(fired), case.channel)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._remember(key, self.result(build_trace(self.cps, case, fired)))
+        else:
+            self._cache.move_to_end(key)
+        return Row(_case_fields(case), hit)
+
+    def _remember(self, key: tuple, result: CaseResult) -> Outcome:
+        d = result.as_dict()
+        shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
+        out = Outcome(key, result.metrics, result.effort, tuple(f.kind for f in result.flags),
+                      json.dumps(shared, ensure_ascii=False)[1:-1])
+        self._cache[key] = out
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return out
 
     def evaluate_all(self, cases: Iterable[Case]) -> Iterator[CaseResult | Problem]:
         for case in cases:

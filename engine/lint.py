@@ -29,7 +29,7 @@ import os
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from .errors import InputError, Problem
 from .load import MANIFEST_FILE, load_catalog, read_policy_set, read_yaml, resolve_cases
@@ -94,6 +94,8 @@ def format_findings(findings: Sequence[Finding]) -> str:
 def lint(folder: str | Path, catalogs: Sequence[str | Path] = ()) -> list[Finding]:
     """Every finding on the policy set in `folder` (and, when given, on which of its life
     events the catalogs exercise), sorted by file, line, code and rule."""
+    if isinstance(catalogs, (str, os.PathLike)):
+        catalogs = [catalogs]
     policy_set, problems = read_policy_set(folder)
     findings = [_from_problem(p) for p in problems]
     if policy_set is not None:

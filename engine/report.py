@@ -5,18 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from collections import Counter
 from typing import Any, TextIO
 
 from tabulate import tabulate
 
 from .errors import Problem
-from .evaluate import CaseResult, Evaluation
+from .evaluate import CaseResult, Evaluation, Row
 from .measure import tidy_number
 from .model import METRICS
 
-__all__ = ["FORMATS", "STREAMING_FORMATS", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
+__all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
@@ -41,70 +41,117 @@ def problem_row(p: Problem) -> dict[str, Any]:
             "error": p.message, "file": p.file, "line": p.line}
 
 
-class RowWriter:
-    """Writes case rows (CaseResult.as_dict() or problems) in one format. JSON Lines and CSV
-    go out row by row; the other formats need every row and are written on close().
-    Totals are kept as rows pass, so they never need the rows again."""
+_VALUE_KEYS = (*METRICS, "effort")
 
-    def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str):
+
+@dataclass(frozen=True)
+class Encoded:
+    """A row ready for a writer, small enough to send back from a worker process."""
+
+    id: str | None
+    values: tuple[float, ...] | None    # METRICS then effort; None for an error row
+    flags: tuple[str, ...]               # flag kinds
+    text: str | None = None              # the line itself, for streaming formats
+    data: dict[str, Any] | None = None   # the whole row, for JSON
+    error: dict[str, Any] | None = None
+
+
+class RowEncoder:
+    """Turns rows into `Encoded` for one format. The JSON of a shared outcome was encoded
+    once, when it was first computed (see evaluate.Outcome), not once per case."""
+
+    def __init__(self, fmt: str):
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
+        self.fmt = fmt
+        self._buf = io.StringIO()
+        self._csv = csv.writer(self._buf, lineterminator="")
+
+    def _csv_line(self, fields: list[Any]) -> str:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._csv.writerow(fields)
+        return self._buf.getvalue()
+
+    def encode(self, row: Row | dict[str, Any] | Problem) -> Encoded:
+        if isinstance(row, Problem):
+            err = problem_row(row)
+            text = None
+            if self.fmt == "jsonl":
+                text = json.dumps(err, ensure_ascii=False)
+            elif self.fmt == "csv":
+                text = self._csv_line([err["id"] or "", "", "", "", *([""] * len(METRICS)), "", "",
+                                       f"{err['file']}:{err['line']}: {err['error']}"])
+            return Encoded(err["id"], None, (), text, None, err)
+        if isinstance(row, Row):
+            case, out = row.case, row.outcome
+            values = (*(out.metrics[m] for m in METRICS), out.effort)
+            kinds = out.flag_kinds
+        else:
+            case, out = row, None
+            values = (*(row["metrics"][m] for m in METRICS), row["effort"])
+            kinds = tuple(f["kind"] for f in row["flags"])
+        text = data = None
+        if self.fmt == "jsonl":
+            if out is None:
+                text = json.dumps(row, ensure_ascii=False)
+            else:
+                text = json.dumps(case, ensure_ascii=False)[:-1] + ", " + out.fragment + "}"
+        elif self.fmt == "csv":
+            text = self._csv_line([case["id"], case["event"], case["persona"] or "", case["channel"],
+                                   *values, len(kinds), ""])
+        elif self.fmt == "json":
+            data = row.as_dict() if isinstance(row, Row) else row
+        return Encoded(case["id"], values, kinds, text, data)
+
+
+class RowWriter:
+    """Writes encoded rows in one format. JSON Lines and CSV go out row by row; the other
+    formats need every row and are written on close(). Totals are kept as rows pass."""
+
+    def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str):
         self.fmt, self.out = fmt, out
         self.meta = {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
                      "catalog": catalog}
-        self.totals: dict[str, float] = {m: 0 for m in (*METRICS, "effort")}
+        self.totals = [0.0] * len(_VALUE_KEYS)
         self.flags: Counter[str] = Counter()
         self.cases = 0
         self.errors: list[dict[str, Any]] = []
-        self.kept: list[dict[str, Any]] = []
+        self.kept: list[Encoded] = []
         if fmt == "csv":
-            self._csv = csv.writer(out, lineterminator="\n")
-            self._csv.writerow(["case", "event", "persona", "channel", *METRICS, "effort", "flags", "error"])
+            out.write(",".join(["case", "event", "persona", "channel", *METRICS, "effort", "flags", "error"]) + "\n")
 
-    def add(self, row: dict[str, Any] | Problem) -> None:
-        if isinstance(row, Problem):
-            row = problem_row(row)
-        if "error" in row:
-            self.errors.append(row)
+    def add(self, row: Encoded) -> None:
+        if row.error is not None:
+            self.errors.append(row.error)
         else:
             self.cases += 1
-            for m in METRICS:
-                self.totals[m] += row["metrics"][m]
-            self.totals["effort"] += row["effort"]
-            self.flags.update(f["kind"] for f in row["flags"])
-        if self.fmt == "jsonl":
-            self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        elif self.fmt == "csv":
-            if "error" in row:
-                self._csv.writerow([row["id"] or "", "", "", "", *([""] * len(METRICS)), "", "",
-                                    f"{row['file']}:{row['line']}: {row['error']}"])
-            else:
-                self._csv.writerow([row["id"], row["event"], row["persona"] or "", row["channel"],
-                                    *(row["metrics"][m] for m in METRICS), row["effort"], len(row["flags"]), ""])
-        else:
+            self.totals = [a + b for a, b in zip(self.totals, row.values)]
+            self.flags.update(row.flags)
+        if row.text is not None:
+            self.out.write(row.text + "\n")
+        elif row.error is None:
             self.kept.append(row)
 
     def summary(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": len(self.errors),
-                **{k: tidy_number(v) for k, v in self.totals.items()}, "flags": dict(sorted(self.flags.items()))}
+                **{k: tidy_number(v) for k, v in zip(_VALUE_KEYS, self.totals)},
+                "flags": dict(sorted(self.flags.items()))}
 
     def close(self) -> None:
         if self.fmt in STREAMING_FORMATS:
             return
         if self.fmt == "json":
-            doc = {**self.meta, "cases": [r for r in self.kept if "error" not in r], "errors": self.errors,
+            doc = {**self.meta, "cases": [r.data for r in self.kept], "errors": self.errors,
                    "totals": self.summary()}
             self.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
             return
         rows = []
         for r in self.kept:
-            if "error" in r:
-                continue
-            kinds = Counter(f["kind"] for f in r["flags"])
-            rows.append([r["id"], *(r["metrics"][m] for m in METRICS), r["effort"],
-                         ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
+            kinds = Counter(r.flags)
+            rows.append([r.id, *r.values, ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
         t = self.summary()
-        rows.append([f"TOTAL ({self.cases} cases)", *(t[m] for m in METRICS), t["effort"], ""])
+        rows.append([f"TOTAL ({self.cases} cases)", *(t[m] for m in _VALUE_KEYS), ""])
         md = self.fmt == "markdown"
         table = tabulate(rows, headers=["case", *(SHORT[m] for m in METRICS), "effort", "flags"],
                          tablefmt="github" if md else "simple", floatfmt="g")
@@ -119,10 +166,11 @@ def render(ev: Evaluation, fmt: str) -> str:
     """A whole Evaluation as text in one format."""
     out = io.StringIO()
     writer = RowWriter(fmt, out, ev.policy_set, ev.version, ev.engine, ev.catalog)
+    encoder = RowEncoder(fmt)
     for r in ev.results:
-        writer.add(r.as_dict())
+        writer.add(encoder.encode(r.as_dict()))
     for p in ev.problems:
-        writer.add(p)
+        writer.add(encoder.encode(p))
     writer.close()
     return out.getvalue()
 

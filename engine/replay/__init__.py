@@ -22,6 +22,10 @@ ENGINES = ("compiled", "rete")
 class Engine(Protocol):
     name: str
 
+    def fire(self, case: Case, excluded: frozenset[int] = frozenset()) -> list[int]:
+        """The rules (indices) that fire for this case, in no meaningful order."""
+        ...
+
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
         """Replay one case; rules in `excluded` (indices) are treated as removed."""
         ...
