@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal, Mapping, Union
 
@@ -448,13 +449,14 @@ class Catalog(Strict):
     channel: str | None = None    # start channel for expanded cases without one
 
 
-class Case(BaseModel):
-    """One life event for one persona, resolved against a manifest: the unit replayed."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One life event for one persona, resolved against a manifest: the unit replayed.
+    A plain dataclass: cases are built once per catalog line and must be cheap; every value
+    in it was validated against the manifest on the way in (load.CaseResolver)."""
 
     id: str
     event: str
-    persona: str | None = None
     channel: str
-    attrs: dict[str, Scalar]
+    attrs: dict[str, Any]
+    persona: str | None = None

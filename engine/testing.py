@@ -37,6 +37,7 @@ Library code: nothing here prints.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from typing import Any, Mapping, Sequence
@@ -556,4 +557,4 @@ def scenarios(draw: Any, *, min_cases: int = 1, max_cases: int = 6, rete_safe: b
     manifest, files = draw(policy_sets(rete_safe=rete_safe, **policy_options))
     m = Manifest.model_validate(manifest)
     drawn = draw(st.lists(cases(m, partial=True, rete_safe=rete_safe), min_size=min_cases, max_size=max_cases))
-    return manifest, files, [c.model_copy(update={"id": f"{c.id}#{i}"}) for i, c in enumerate(drawn)]
+    return manifest, files, [dataclasses.replace(c, id=f"{c.id}#{i}") for i, c in enumerate(drawn)]
