@@ -3,6 +3,7 @@ outcome to an exit code (0 ok, 1 a check failed, 2 bad input). Nothing else live
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import sys
 import time
@@ -98,6 +99,9 @@ def main() -> None:
 
     Without arguments, commands use the bundled example: policies/bank and
     cases/life-events.yaml."""
+    # A batch run allocates millions of short-lived objects next to a long-lived outcome
+    # cache; the default thresholds rescan that cache constantly (measured: about 2x slower).
+    gc.set_threshold(50_000, 20, 20)
 
 
 workers_option = click.option(
@@ -128,19 +132,22 @@ def _progress(items, label: str):
 @click.argument("catalog", required=False)
 @click.option("--format", "fmt", type=click.Choice(engine.FORMATS), default="table", show_default=True,
               help="jsonl and csv stream row by row; a .jsonl catalog is read line by line.")
+@click.option("--detail", type=click.Choice(["full", "summary"]),
+              help="Rows with every step and flag (full; the default for json), or metrics, the "
+                   "ordered actions and flag counts (summary; the default for jsonl).")
 @output_option
 @engine_option
 @workers_option
 @input_errors_exit_2
-def evaluate(policy_set: str | None, catalog: str | None, fmt: str, output: str | None, engine_name: str,
-             workers: int) -> None:
+def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str | None, output: str | None,
+             engine_name: str, workers: int) -> None:
     """Evaluate every case of CATALOG (YAML, or JSON Lines: one case per line) against POLICY_SET.
 
     Exit 0 when every case was evaluated, 2 on bad input. A bad case is reported on stderr
     (and as an error row in jsonl/csv) and every other case is still evaluated and written."""
     cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
     name, items, _ = engine.open_catalog(_catalog(catalog), cps.manifest)
-    evaluator = engine.Evaluator(cps, engine_name)
+    evaluator = engine.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
     out = _open_output(output)
     failed = 0
     try:

@@ -49,6 +49,10 @@ class CompiledPolicySet:
     source: str                         # the generated matcher module
     matchers: dict[str, Callable[[Mapping[str, Any]], list[int]]] = field(repr=False)
     rule_index: dict[str, int] = field(repr=False)
+    # Precomputed per step id, so each journey is built from small ints and shared dicts.
+    step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
+    step_info: tuple[dict[str, Any], ...] = field(repr=False, default=())   # JSON fields that never vary
+    owner_of: dict[str, str] = field(repr=False, default_factory=dict)      # rule id -> owner
 
     @property
     def name(self) -> str:
@@ -82,11 +86,16 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
     source = generate_source(policy_set.name, policy_set.manifest.events, rules)
     namespace: dict[str, Any] = {"__builtins__": {}, "MISSING": MISSING}
     exec(compile(source, f"<friction policy set {policy_set.name!r}>", "exec"), namespace)  # noqa: S102
+    steps = tuple(policy_set.steps[a] for a in actions)
     return CompiledPolicySet(
-        policy_set=policy_set, rules=tuple(rules), actions=actions,
-        steps=tuple(policy_set.steps[a] for a in actions), step_ids=step_ids,
+        policy_set=policy_set, rules=tuple(rules), actions=actions, steps=steps, step_ids=step_ids,
         source=source, matchers=namespace["MATCHERS"],
         rule_index={r.id: r.index for r in rules},
+        step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
+        step_info=tuple({"action": s.action, "lane": s.lane.value, "department": s.department,
+                         "channel": s.channel, "asks": list(s.asks), "days": s.days, "informs": s.informs}
+                        for s in steps),
+        owner_of={r.id: r.rule.owner for r in rules},
     )
 
 

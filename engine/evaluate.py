@@ -15,11 +15,11 @@ from .journey import Journey, JourneyStep, build_journey
 from .judge import POLICY_CAUSES, Flag, judge
 from .load import LoadedCatalog, load_catalog, load_policy_set, resolve_cases
 from .measure import Metrics, effort_score, measure, totals
-from .model import Case, Cause
+from .model import METRICS, Case, Cause
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
 
-__all__ = ["CaseResult", "Evaluation", "Evaluator", "Outcome", "Row", "evaluate_catalog", "evaluate_paths"]
+__all__ = ["CaseResult", "DETAILS", "Evaluation", "Evaluator", "Outcome", "Row", "evaluate_catalog", "evaluate_paths"]
 
 
 @dataclass(frozen=True)
@@ -35,30 +35,43 @@ class CaseResult:
     def trace(self) -> Trace:
         return self.journey.trace
 
+    def summary(self) -> dict[str, Any]:
+        """The compact row for big batches: metrics, the journey as its ordered actions, and
+        how many flags of each kind (`as_dict` has every step's detail and every flag)."""
+        kinds: dict[str, int] = {}
+        for f in self.flags:
+            kinds[f.kind] = kinds.get(f.kind, 0) + 1
+        return {"metrics": self.metrics.as_dict(), "effort": self.effort,
+                "journey": [s.action for s in self.journey.steps], "flags": dict(sorted(kinds.items()))}
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: every metric, the ordered journey (each step with lane, department,
         channel, cause and rules) and the flags."""
         c, made = self.case, self.policy_made
+        journey = []
+        for s in self.journey.steps:
+            causes = [x.value for x in s.causes]
+            journey.append({
+                "action": s.action, "lane": s.step.lane.value, "department": s.step.department,
+                "channel": s.step.channel, "asks": list(s.step.asks), "days": s.step.days,
+                "after": list(s.after), "informs": s.step.informs,
+                "cause": next(x for x in _STRENGTH if x in causes), "causes": causes,
+                "rules": list(s.rules), "policy_made": s.action in made, "depth": s.depth,
+            })
         return {
             "id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel,
             "attributes": dict(c.attrs), "metrics": self.metrics.as_dict(), "effort": self.effort,
-            "journey": [{
-                "action": s.action, "lane": s.step.lane.value, "department": s.step.department,
-                "channel": s.step.channel, "asks": list(s.step.asks), "days": s.step.days,
-                "after": list(s.after), "informs": s.step.informs, "cause": step_cause(s),
-                "causes": [x.value for x in s.causes], "rules": list(s.rules),
-                "policy_made": s.action in made, "depth": s.depth,
-            } for s in self.journey.steps],
-            "flags": [f.as_dict() for f in self.flags],
+            "journey": journey, "flags": [f.as_dict() for f in self.flags],
         }
 
 
 # The strongest reason a step exists: law outranks systems, systems outrank choices.
-_STRENGTH = (Cause.regulation, Cause.system, Cause.practice, Cause.policy)
+_STRENGTH = ("regulation", "system", "practice", "policy")
 
 
 def step_cause(step: JourneyStep) -> str:
-    return next(c.value for c in _STRENGTH if c in step.causes)
+    causes = {c.value for c in step.causes}
+    return next(c for c in _STRENGTH if c in causes)
 
 
 @dataclass
@@ -88,6 +101,7 @@ class Outcome:
     effort: float
     flag_kinds: tuple[str, ...]
     fragment: str   # '"metrics": ..., "effort": ..., "journey": [...], "flags": [...]'
+    values: tuple[float, ...] = ()   # METRICS then effort, for writers' totals
 
     @property
     def shared(self) -> dict[str, Any]:
@@ -106,6 +120,7 @@ class Row:
 
 
 _CASE_FIELDS = ("id", "event", "persona", "channel", "attributes")
+DETAILS = ("full", "summary")
 
 
 def _case_fields(c: Case) -> dict[str, Any]:
@@ -119,7 +134,11 @@ class Evaluator:
     catalogs most cases fire a set of rules some earlier case fired, and then the journey,
     metrics and flags are the same and need not be built again."""
 
-    def __init__(self, cps: CompiledPolicySet, engine: str = "compiled", cache_size: int = 8192):
+    def __init__(self, cps: CompiledPolicySet, engine: str = "compiled", cache_size: int = 16384,
+                 detail: str = "full"):
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {DETAILS}")
+        self.detail = detail   # what Outcome.fragment holds: every step and flag, or a summary
         self.cps = cps
         self.engine: Engine = make_engine(engine, cps)
         self._policy_rules = cps.rule_ids(set(POLICY_CAUSES))
@@ -168,10 +187,14 @@ class Evaluator:
         return Row(_case_fields(case), hit)
 
     def _remember(self, key: tuple, result: CaseResult) -> Outcome:
-        d = result.as_dict()
-        shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
+        if self.detail == "full":
+            d = result.as_dict()
+            shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
+        else:
+            shared = result.summary()
         out = Outcome(key, result.metrics, result.effort, tuple(f.kind for f in result.flags),
-                      json.dumps(shared, ensure_ascii=False)[1:-1])
+                      json.dumps(shared, ensure_ascii=False)[1:-1],
+                      (*(result.metrics[m] for m in METRICS), result.effort))
         self._cache[key] = out
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

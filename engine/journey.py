@@ -22,6 +22,7 @@ class JourneyStep:
     causes: tuple[Cause, ...]   # their causes, distinct, sorted
     depth: int                  # 0: required by the case alone; n: n steps down a chain
     after: tuple[str, ...]      # the `after` steps that are in this journey
+    id: int = -1                # step id in the compiled set
 
     lane = property(lambda self: self.step.lane)
     department = property(lambda self: self.step.department)
@@ -43,55 +44,68 @@ class Journey:
 
 
 def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
-    required: dict[str, list[tuple[str, int]]] = {}   # action -> [(rule id, position)]
-    for f in trace.firings:
-        for pos, action in enumerate(f.requires):
-            required.setdefault(action, []).append((f.rule_id, pos))
+    rules = [cps.rules[f.rule] for f in trace.firings]
+    required: dict[int, list[tuple[str, int]]] = {}   # step id -> [(rule id, position in then)]
+    causes: dict[int, set[Cause]] = {}
+    for r in rules:
+        for pos, s in enumerate(r.requires):
+            required.setdefault(s, []).append((r.id, pos))
+            causes.setdefault(s, set()).add(r.cause)
 
-    # Shortest derivation depth, as a fixed point over the firings: independent of firing order.
-    depth: dict[str, int] = {}
-    changed = True
-    while changed:
-        changed = False
-        for f in trace.firings:
-            if any(s not in depth for s in f.on_steps):
-                continue
-            d = 1 + max((depth[s] for s in f.on_steps), default=-1)
-            for action in f.requires:
-                if depth.get(action, d + 1) > d:
-                    depth[action] = d
-                    changed = True
+    # Shortest derivation depth, level by level: a firing is ready once every step it needs
+    # has its depth; steps get depths in increasing order, so the first one set is the least.
+    # Independent of firing order.
+    depth: dict[int, int] = {}
+    missing = [len(r.needs) for r in rules]
+    waiting: dict[int, list[int]] = {}
+    frontier = []
+    for i, r in enumerate(rules):
+        if r.needs:
+            for s in r.needs:
+                waiting.setdefault(s, []).append(i)
+        else:
+            frontier.append(i)
+    level = 0
+    while frontier:
+        new = []
+        for i in frontier:
+            for s in rules[i].requires:
+                if s not in depth:
+                    depth[s] = level
+                    new.append(s)
+        frontier = []
+        for s in new:
+            for i in waiting.get(s, ()):
+                missing[i] -= 1
+                if not missing[i]:
+                    frontier.append(i)
+        level += 1
 
-    causes: dict[str, set[Cause]] = {a: set() for a in required}
-    for f in trace.firings:
-        for action in f.requires:
-            causes[action].add(cps.rules[f.rule].cause)
-
-    key = {a: (depth[a], min(required[a])) for a in required}
-    preds = {a: [p for p in cps.policy_set.steps[a].after if p in required] for a in required}
-    succs: dict[str, list[str]] = {a: [] for a in required}
-    for a, ps in preds.items():
+    preds = {s: [p for p in cps.step_after[s] if p in required] for s in required}
+    succs: dict[int, list[int]] = {s: [] for s in required}
+    indegree = {}
+    for s, ps in preds.items():
+        indegree[s] = len(ps)
         for p in ps:
-            succs[p].append(a)
-    indegree = {a: len(ps) for a, ps in preds.items()}
-    heap = [(key[a], a) for a, n in indegree.items() if n == 0]
+            succs[p].append(s)
+    heap = [((depth[s], min(required[s])), s) for s, n in indegree.items() if n == 0]
     heapq.heapify(heap)
-    ordered: list[str] = []
+    actions, steps = cps.actions, cps.steps
+    ordered: list[JourneyStep] = []
     while heap:
-        _, a = heapq.heappop(heap)
-        ordered.append(a)
-        for b in succs[a]:
+        _, s = heapq.heappop(heap)
+        ordered.append(JourneyStep(
+            action=actions[s], step=steps[s], rules=tuple(sorted({rid for rid, _ in required[s]})),
+            causes=tuple(sorted(causes[s], key=_cause_order)), depth=depth[s],
+            after=tuple(actions[p] for p in preds[s]), id=s,
+        ))
+        for b in succs[s]:
             indegree[b] -= 1
             if indegree[b] == 0:
-                heapq.heappush(heap, (key[b], b))
+                heapq.heappush(heap, ((depth[b], min(required[b])), b))
     # `after` cycles are rejected at load, so every step is ordered.
-    steps = tuple(
-        JourneyStep(
-            action=a, step=cps.policy_set.steps[a],
-            rules=tuple(sorted({rid for rid, _ in required[a]})),
-            causes=tuple(sorted(causes[a], key=lambda c: c.value)),
-            depth=depth[a], after=tuple(preds[a]),
-        )
-        for a in ordered
-    )
-    return Journey(trace=trace, steps=steps)
+    return Journey(trace=trace, steps=tuple(ordered))
+
+
+def _cause_order(c: Cause) -> str:
+    return c.value

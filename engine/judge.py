@@ -64,9 +64,11 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
     manifest = cps.manifest
     flags: list[Flag] = []
 
+    owner_of = cps.owner_of
+
     def make(kind: str, message: str, steps: list[JourneyStep], rule_ids, metric=None) -> Flag:
         rule_ids = sorted(set(rule_ids))
-        owners = sorted({cps.rules[cps.rule_index[r]].rule.owner for r in rule_ids})
+        owners = sorted({owner_of[r] for r in rule_ids})
         return Flag(kind, message, tuple(s.action for s in steps), tuple(rule_ids), tuple(owners), metric)
 
     ancestry = policy_ancestry(journey) if policy_made else {}

@@ -85,12 +85,13 @@ class RowEncoder:
             return Encoded(err["id"], None, (), text, None, err)
         if isinstance(row, Row):
             case, out = row.case, row.outcome
-            values = (*(out.metrics[m] for m in METRICS), out.effort)
-            kinds = out.flag_kinds
+            values, kinds = out.values, out.flag_kinds
         else:
             case, out = row, None
             values = (*(row["metrics"][m] for m in METRICS), row["effort"])
-            kinds = tuple(f["kind"] for f in row["flags"])
+            flags = row["flags"]   # a list of flags, or {kind: count} in summary rows
+            kinds = (tuple(k for k, n in flags.items() for _ in range(n)) if isinstance(flags, dict)
+                     else tuple(f["kind"] for f in flags))
         text = data = None
         if self.fmt == "jsonl":
             if out is None:

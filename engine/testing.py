@@ -412,7 +412,7 @@ def _condition_values(spec: Attribute, awkward: bool, rete_safe: bool) -> st.Sea
 @st.composite
 def _condition(draw: Any, attributes: dict[str, Attribute], awkward: bool, rete_safe: bool,
                depth: int = 0) -> dict[str, Any]:
-    if depth < 2 and draw(st.integers(0, 5)) == 0:
+    if depth < 2 and draw(st.integers(0, 5)) == 5:
         group = draw(st.sampled_from(["all", "any"]))
         items = draw(st.lists(_condition(attributes, awkward, rete_safe, depth + 1), min_size=1, max_size=3))
         return {group: items}
@@ -471,13 +471,17 @@ def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files
         chainable = [normalise_action(s["action"]) for s in defined if level[normalise_action(s["action"])] < 3]
         on: list[str] = []
         if chainable and draw(st.integers(0, 2)) > 0:
+            deepest = max(level[a] for a in chainable)
+            if draw(st.booleans()):  # grow the deepest chain, so chains reach three levels
+                chainable = [a for a in chainable if level[a] == deepest]
             on = draw(st.lists(st.sampled_from(chainable), min_size=1, max_size=2, unique=True))
             when["step"] = on[0] if len(on) == 1 and draw(st.booleans()) else on
         rule_level = 1 + max((level[a] for a in on), default=-1)
-        n_all = draw(st.integers(0, 3))
+        # few conditions (most on rules that start a chain), so that rules do fire
+        n_all = draw(st.sampled_from([0, 1] if on else [0, 1, 0, 1, 2, 3]))
         if n_all:
             when["all"] = draw(st.lists(_condition(attributes, awkward, rete_safe), min_size=n_all, max_size=n_all))
-        if draw(st.integers(0, 3)) == 0:
+        if draw(st.integers(0, 3)) == 3:
             when["any"] = draw(st.lists(_condition(attributes, awkward, rete_safe), min_size=1, max_size=3))
 
         then: list[Any] = []
@@ -516,7 +520,7 @@ def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files
 def _step(draw: Any, defined: list[dict[str, Any]], taken: set[str], departments: list[str],
           channels: list[str], awkward: bool) -> dict[str, Any]:
     raw = draw(_text(awkward))
-    if draw(st.integers(0, 4)) == 0:
+    if draw(st.integers(0, 4)) == 4:
         raw = f"  {raw}\n  again "   # spacing the loader folds away
     action = normalise_action(raw) or "step"
     k = 2
@@ -543,7 +547,7 @@ def _step(draw: Any, defined: list[dict[str, Any]], taken: set[str], departments
     if defined and draw(st.booleans()):
         earlier = [normalise_action(s["action"]) for s in defined]
         step["after"] = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique=True))
-    if draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 3)) == 3:
         step["informs"] = True
     return step
 
@@ -552,9 +556,11 @@ def _step(draw: Any, defined: list[dict[str, Any]], taken: set[str], departments
 def scenarios(draw: Any, *, min_cases: int = 1, max_cases: int = 6, rete_safe: bool = False,
               **policy_options: Any) -> tuple[dict[str, Any], dict[str, Any], list[Case]]:
     """`(manifest_dict, files_dict, cases)`: a generated policy set (see `policy_sets`,
-    which takes `policy_options`) and cases drawn from its manifest, some with attributes
-    left out (`personas(partial=True)`)."""
+    which takes `policy_options`) and `min_cases`-`max_cases` cases drawn from its
+    manifest, some with every attribute, some with attributes left out
+    (`personas(partial=True)`). Case ids are made unique."""
     manifest, files = draw(policy_sets(rete_safe=rete_safe, **policy_options))
     m = Manifest.model_validate(manifest)
-    drawn = draw(st.lists(cases(m, partial=True, rete_safe=rete_safe), min_size=min_cases, max_size=max_cases))
+    some_cases = st.one_of(cases(m, rete_safe=rete_safe), cases(m, partial=True, rete_safe=rete_safe))
+    drawn = draw(st.lists(some_cases, min_size=min_cases, max_size=max_cases))
     return manifest, files, [dataclasses.replace(c, id=f"{c.id}#{i}") for i, c in enumerate(drawn)]

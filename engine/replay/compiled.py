@@ -12,21 +12,23 @@ class CompiledEngine:
 
     def __init__(self, cps: CompiledPolicySet):
         self.cps = cps
-        self._needs = [r.needs for r in cps.rules]
+        self._needs = [len(r.needs) for r in cps.rules]
         self._requires = [r.requires for r in cps.rules]
+        # step id -> rules that wait on it: static, so a case only counts down
+        self._waiting: list[list[int]] = [[] for _ in cps.actions]
+        for r in cps.rules:
+            for s in r.needs:
+                self._waiting[s].append(r.index)
 
     def fire(self, case: Case, excluded: frozenset[int] = frozenset()) -> list[int]:
-        needs, requires = self._needs, self._requires
+        needs, requires, waiting = self._needs, self._requires, self._waiting
         ready: list[int] = []
-        missing: dict[int, int] = {}
-        waiting: dict[int, list[int]] = {}
+        missing: dict[int, int] = {}   # candidate rules still waiting, with how many steps they lack
         for r in self.cps.candidates(case):
-            if r in excluded:
+            if excluded and r in excluded:
                 continue
             if needs[r]:
-                missing[r] = len(needs[r])
-                for s in needs[r]:
-                    waiting.setdefault(s, []).append(r)
+                missing[r] = needs[r]
             else:
                 ready.append(r)
         fired: list[int] = []
@@ -37,10 +39,11 @@ class CompiledEngine:
             for s in requires[r]:
                 if s not in have:
                     have.add(s)
-                    for w in waiting.get(s, ()):
-                        missing[w] -= 1
-                        if not missing[w]:
-                            ready.append(w)
+                    for w in waiting[s]:
+                        if w in missing:
+                            missing[w] -= 1
+                            if not missing[w]:
+                                ready.append(w)
         return fired
 
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
