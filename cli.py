@@ -73,9 +73,10 @@ def input_errors_exit_2(fn: Callable) -> Callable:
 
 
 def _evaluate(policy_set: str, catalog: str, engine_name: str) -> tuple[engine.CompiledPolicySet, Any, engine.Evaluation]:
+    """(compiled set, the YAML catalog or None for JSON Lines, the evaluation)."""
     cps = engine.compile_policy_set(engine.load_policy_set(policy_set))
-    loaded = engine.load_catalog(catalog)
-    return cps, loaded, engine.evaluate_catalog(cps, loaded, engine_name)
+    name, items, loaded = engine.open_catalog(catalog, cps.manifest)
+    return cps, loaded, engine.evaluate.evaluate_items(cps, name, items, engine_name)
 
 
 def _case_problems_exit(ev_problems: list) -> None:
@@ -344,14 +345,18 @@ def coverage(policy_set: str | None, catalog: str | None, minimum: float | None,
 @click.option("--top", type=int, default=20, show_default=True, help="Rules to list (0: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @engine_option
+@workers_option
 @input_errors_exit_2
-def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: str, engine_name: str) -> None:
+def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: str, engine_name: str,
+         workers: int) -> None:
     """Which rules make the most friction, and whose are they: each rule's attribution
     (what leaves the catalog's totals without it), rolled up per owner and cause."""
-    cps, _, ev = _evaluate(_policies(policy_set), _catalog(catalog), engine_name)
-    evaluator = engine.Evaluator(cps, engine_name)
-    click.echo(report.render_rank(rank_mod.rank(evaluator, ev.results, by), fmt, top or None), nl=False)
-    _case_problems_exit(ev.problems)
+    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
+    _, items, _ = engine.open_catalog(_catalog(catalog), cps.manifest)
+    ranking, problems = rank_mod.rank(engine.Evaluator(cps, engine_name), _progress(items, "ranking"), by,
+                                      workers or engine.default_workers())
+    click.echo(report.render_rank(ranking, fmt, top or None), nl=False)
+    _case_problems_exit(problems)
 
 
 @main.command("compile")

@@ -29,7 +29,9 @@ class Coverage:
         return round(100.0 * self.pairs_covered / self.pairs_total, 1) if self.pairs_total else 100.0
 
 
-def coverage(cps: CompiledPolicySet, evaluation: Evaluation, catalog: LoadedCatalog) -> Coverage:
+def coverage(cps: CompiledPolicySet, evaluation: Evaluation, catalog: LoadedCatalog | None) -> Coverage:
+    """`catalog` None (JSON Lines) has no persona table: pairs are counted over the personas
+    that its cases name."""
     fired: set[int] = set()
     seen: set[tuple[str, str]] = set()
     for r in evaluation.results:
@@ -41,6 +43,8 @@ def coverage(cps: CompiledPolicySet, evaluation: Evaluation, catalog: LoadedCata
         if r.index not in fired:
             file, line = cps.policy_set.where.get(r.id, ("?", 0))
             unfired.append((r.id, f"{file}:{line}"))
-    pairs = [(e, p) for e in sorted(cps.manifest.events) for p in sorted(catalog.catalog.personas)]
+    personas = (catalog.catalog.personas if catalog is not None
+                else {r.case.persona for r in evaluation.results if r.case.persona})
+    pairs = [(e, p) for e in sorted(cps.manifest.events) for p in sorted(personas)]
     missing = [p for p in pairs if p not in seen]
     return Coverage(len(cps.rules), len(fired), unfired, len(pairs), len(pairs) - len(missing), missing)

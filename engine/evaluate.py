@@ -11,15 +11,16 @@ from typing import Any, Iterable, Iterator
 
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
-from .journey import Journey, JourneyStep, build_journey
+from .journey import Journey, JourneyStep, build_journey, order_steps
 from .judge import POLICY_CAUSES, Flag, judge
-from .load import LoadedCatalog, load_catalog, load_policy_set, resolve_cases
-from .measure import Metrics, effort_score, measure, totals
+from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
+from .measure import Metrics, effort_score, measure, measure_ids, totals
 from .model import METRICS, Case, Cause
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
 
-__all__ = ["CaseResult", "DETAILS", "Evaluation", "Evaluator", "Outcome", "Row", "evaluate_catalog", "evaluate_paths"]
+__all__ = ["CaseResult", "DETAILS", "Evaluation", "Evaluator", "Outcome", "Row", "evaluate_catalog", "evaluate_items",
+           "evaluate_paths"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class Evaluator:
         self.engine: Engine = make_engine(engine, cps)
         self._policy_rules = cps.rule_ids(set(POLICY_CAUSES))
         self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
+        self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
         self._cache_size = cache_size
 
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
@@ -173,6 +175,23 @@ class Evaluator:
         if hit is None:
             return self._remember(key, self.result(trace))
         self._cache.move_to_end(key)
+        return hit
+
+    def values(self, trace: Trace) -> tuple[float, ...]:
+        """METRICS then effort of a trace: no flags, no JSON. Memoised by (rules fired,
+        start channel), for attribution, which asks once per rule removed."""
+        key = (trace.fired, trace.case.channel)
+        hit = self._values.get(key)
+        if hit is None:
+            cps = self.cps
+            o = order_steps(cps, [cps.rules[f.rule] for f in trace.firings])
+            kept = {s for f in trace.without(self._policy_rules).firings for s in cps.rules[f.rule].requires}
+            metrics = measure_ids(cps, o.ordered, o.preds, trace.case.channel,
+                                  {s for s in o.ordered if s not in kept})
+            hit = (*(metrics[m] for m in METRICS), effort_score(metrics, cps.manifest.weights))
+            if len(self._values) >= 4 * self._cache_size:
+                self._values.clear()
+            self._values[key] = hit
         return hit
 
     def row(self, case: Case) -> Row:
@@ -208,19 +227,26 @@ class Evaluator:
                 yield Problem("<engine>", None, f"case {case.id}", str(e))
 
 
-def evaluate_catalog(cps: CompiledPolicySet, loaded: LoadedCatalog, engine: str = "compiled") -> Evaluation:
-    cases, problems = resolve_cases(loaded, cps.manifest)
+def evaluate_items(cps: CompiledPolicySet, catalog: str, items: Iterable[Case | Problem],
+                   engine: str = "compiled") -> Evaluation:
+    """Every case of a stream (cases with problems between them), kept in memory."""
     evaluation = Evaluation(policy_set=cps.name, version=cps.manifest.version, engine=engine,
-                            catalog=loaded.path, results=[], problems=list(problems))
+                            catalog=catalog, results=[])
+    cases = []
+    for item in items:
+        (evaluation.problems if isinstance(item, Problem) else cases).append(item)
     for item in Evaluator(cps, engine).evaluate_all(cases):
-        if isinstance(item, Problem):
-            evaluation.problems.append(item)
-        else:
-            evaluation.results.append(item)
+        (evaluation.problems if isinstance(item, Problem) else evaluation.results).append(item)
     return evaluation
 
 
+def evaluate_catalog(cps: CompiledPolicySet, loaded: LoadedCatalog, engine: str = "compiled") -> Evaluation:
+    return evaluate_items(cps, loaded.path, iter_cases(loaded, cps.manifest), engine)
+
+
 def evaluate_paths(policy_dir: str, catalog_path: str, engine: str = "compiled") -> Evaluation:
-    """Load, compile and evaluate in one call: the library's front door."""
+    """Load, compile and evaluate in one call: the library's front door. The catalog is a
+    YAML catalog or JSON Lines (.jsonl)."""
     cps = compile_policy_set(load_policy_set(policy_dir))
-    return evaluate_catalog(cps, load_catalog(catalog_path), engine)
+    name, items, _ = open_catalog(catalog_path, cps.manifest)
+    return evaluate_items(cps, name, items, engine)

@@ -5,13 +5,14 @@ then the smallest (rule id, position in `then`) that required the step."""
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple, Sequence
 
-from .compile import CompiledPolicySet
+from .compile import CompiledPolicySet, CompiledRule
 from .model import Cause, Lane, Step
 from .trace import Trace
 
-__all__ = ["JourneyStep", "Journey", "build_journey"]
+__all__ = ["JourneyStep", "Journey", "Ordering", "build_journey", "order_steps"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class JourneyStep:
 class Journey:
     trace: Trace
     steps: tuple[JourneyStep, ...]
+    cps: CompiledPolicySet | None = field(default=None, compare=False, repr=False)
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -43,14 +45,13 @@ class Journey:
         return len(self.steps)
 
 
-def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
-    rules = [cps.rules[f.rule] for f in trace.firings]
-    required: dict[int, list[tuple[str, int]]] = {}   # step id -> [(rule id, position in then)]
-    causes: dict[int, set[Cause]] = {}
+def order_steps(cps: CompiledPolicySet, rules: Sequence[CompiledRule]) -> Ordering:
+    """The journey of the rules that fired, as step ids: the order, each step's depth, the
+    rules (id, position in `then`) that required it, and its `after` steps in the journey."""
+    required: dict[int, list[tuple[str, int]]] = {}
     for r in rules:
         for pos, s in enumerate(r.requires):
             required.setdefault(s, []).append((r.id, pos))
-            causes.setdefault(s, set()).add(r.cause)
 
     # Shortest derivation depth, level by level: a firing is ready once every step it needs
     # has its depth; steps get depths in increasing order, so the first one set is the least.
@@ -81,7 +82,8 @@ def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
                     frontier.append(i)
         level += 1
 
-    preds = {s: [p for p in cps.step_after[s] if p in required] for s in required}
+    step_after = cps.step_after
+    preds = {s: [p for p in step_after[s] if p in required] for s in required}
     succs: dict[int, list[int]] = {s: [] for s in required}
     indegree = {}
     for s, ps in preds.items():
@@ -90,21 +92,39 @@ def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
             succs[p].append(s)
     heap = [((depth[s], min(required[s])), s) for s, n in indegree.items() if n == 0]
     heapq.heapify(heap)
-    actions, steps = cps.actions, cps.steps
-    ordered: list[JourneyStep] = []
+    ordered: list[int] = []
     while heap:
         _, s = heapq.heappop(heap)
-        ordered.append(JourneyStep(
-            action=actions[s], step=steps[s], rules=tuple(sorted({rid for rid, _ in required[s]})),
-            causes=tuple(sorted(causes[s], key=_cause_order)), depth=depth[s],
-            after=tuple(actions[p] for p in preds[s]), id=s,
-        ))
+        ordered.append(s)
         for b in succs[s]:
             indegree[b] -= 1
             if indegree[b] == 0:
                 heapq.heappush(heap, ((depth[b], min(required[b])), b))
     # `after` cycles are rejected at load, so every step is ordered.
-    return Journey(trace=trace, steps=tuple(ordered))
+    return Ordering(ordered, depth, required, preds)
+
+
+class Ordering(NamedTuple):
+    ordered: list[int]
+    depth: dict[int, int]
+    required: dict[int, list[tuple[str, int]]]
+    preds: dict[int, list[int]]
+
+
+def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
+    rules = [cps.rules[f.rule] for f in trace.firings]
+    o = order_steps(cps, rules)
+    causes: dict[int, set[Cause]] = {}
+    for r in rules:
+        for s in r.requires:
+            causes.setdefault(s, set()).add(r.cause)
+    actions, steps = cps.actions, cps.steps
+    return Journey(trace=trace, cps=cps, steps=tuple(
+        JourneyStep(
+            action=actions[s], step=steps[s], rules=tuple(sorted({rid for rid, _ in o.required[s]})),
+            causes=tuple(sorted(causes[s], key=_cause_order)), depth=o.depth[s],
+            after=tuple(actions[p] for p in o.preds[s]), id=s,
+        ) for s in o.ordered))
 
 
 def _cause_order(c: Cause) -> str:

@@ -9,10 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .batch import run_cases
+from .errors import Problem
 from .evaluate import CaseResult, Evaluator
-from .model import METRICS
+from .model import METRICS, Case
 
-__all__ = ["Attribution", "Ranking", "rank", "RANK_METRICS"]
+__all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS"]
 
 RANK_METRICS = ("steps", "customer_steps", "departments", "channels", "handoffs", "elapsed_days")
 _KEYS = (*METRICS, "effort")
@@ -45,20 +47,37 @@ def _round(d: dict[str, float]) -> dict[str, float]:
     return {k: (int(v) if float(v).is_integer() else round(v, 6)) for k, v in d.items()}
 
 
-def rank(evaluator: Evaluator, results: Iterable[CaseResult], by: str = "effort") -> Ranking:
+def attribution_of(evaluator: Evaluator, case: Case) -> list[tuple[int, tuple[float, ...]]]:
+    """For one case: (rule index, what removing that rule takes away) for each rule that fired.
+    Read off the case's trace: no replay per rule."""
+    trace = evaluator.replay(case)
+    base = evaluator.values(trace)
+    out = []
+    for i in sorted(trace.fired):
+        after = evaluator.values(trace.without(frozenset({i})))
+        out.append((i, tuple(b - a for b, a in zip(base, after))))
+    return out
+
+
+def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by: str = "effort",
+         workers: int = 1) -> tuple[Ranking, list[Problem]]:
+    """Every rule's attribution over the cases, ranked; with the problems of cases that
+    could not be evaluated."""
     cps = evaluator.cps
     per_rule = {r.index: Attribution(r.id, cause=r.cause.value, owner=r.rule.owner) for r in cps.rules}
+    items = (x.case if isinstance(x, CaseResult) else x for x in cases)
+    problems: list[Problem] = []
     n = 0
-    for res in results:
+    for res in run_cases(lambda case: attribution_of(evaluator, case), items, workers):
+        if isinstance(res, Problem):
+            problems.append(res)
+            continue
         n += 1
-        base = res.metrics.as_dict() | {"effort": res.effort}
-        for i in res.trace.fired:
-            without = evaluator.result(res.trace.without(frozenset({i})))
-            after = without.metrics.as_dict() | {"effort": without.effort}
+        for i, delta in res:
             a = per_rule[i]
             a.cases += 1
-            for k in _KEYS:
-                a.removed[k] += base[k] - after[k]
+            for k, d in zip(_KEYS, delta):
+                a.removed[k] += d
     rules = list(per_rule.values())
     for a in rules:
         a.removed = _round(a.removed)
@@ -77,7 +96,7 @@ def rank(evaluator: Evaluator, results: Iterable[CaseResult], by: str = "effort"
             g.removed = _round(g.removed)
         return _sorted(out, by)
 
-    return Ranking(by=by, rules=_sorted(rules, by), owners=roll("owner"), causes=roll("cause"), cases=n)
+    return Ranking(by=by, rules=_sorted(rules, by), owners=roll("owner"), causes=roll("cause"), cases=n), problems
 
 
 def _sorted(items: list[Attribution], by: str) -> list[Attribution]:

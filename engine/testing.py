@@ -38,6 +38,7 @@ Library code: nothing here prints.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 from typing import Any, Mapping, Sequence
@@ -281,15 +282,47 @@ def normalise_action(text: str) -> str:
     return " ".join(text.split())
 
 
+# Generation draws through plain functions and cached strategies: building strategy
+# objects per draw (sampled_from over a fresh list, nested composites) was most of the
+# cost of an example.
+
+
+@functools.lru_cache(maxsize=None)
 def _text(awkward: bool, min_size: int = 1) -> st.SearchStrategy[str]:
     if not awkward:
         return _SIMPLE
     return st.one_of(_SIMPLE, st.sampled_from(AWKWARD_TEXT), st.text(min_size=min_size, max_size=12))
 
 
+@functools.lru_cache(maxsize=None)
 def _name(awkward: bool) -> st.SearchStrategy[str]:
-    """Text kept as it is but compared to a normalised step field: already normalised."""
+    """Text compared with a normalised step field (departments, channels): normalised."""
     return _text(awkward).map(normalise_action).map(lambda s: s or "blank")
+
+
+@functools.lru_cache(maxsize=None)
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+@functools.lru_cache(maxsize=None)
+def _index_lists(n: int, min_size: int, max_size: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(0, n - 1), min_size=min_size, max_size=min(max_size, n), unique=True)
+
+
+def _pick(draw: Any, seq: Sequence[Any]) -> Any:
+    """One item of seq; shrinks towards the first (like sampled_from, without building one)."""
+    return seq[draw(_ints(0, len(seq) - 1))]
+
+
+def _some(draw: Any, seq: Sequence[Any], min_size: int = 0, max_size: int = 3) -> list[Any]:
+    """Distinct items of seq, in a drawn order."""
+    return [seq[i] for i in draw(_index_lists(len(seq), min_size, max_size))]
+
+
+def _chance(draw: Any, one_in: int) -> bool:
+    """True about once in `one_in` draws; shrinks to False."""
+    return draw(_ints(1, one_in)) == one_in
 
 
 def _unique(draw: Any, strategy: st.SearchStrategy[str], n: int, taken: set[str],
@@ -308,13 +341,25 @@ def _unique(draw: Any, strategy: st.SearchStrategy[str], n: int, taken: set[str]
     return out
 
 
+_BOOLS = st.booleans()
 _IDENTIFIERS = st.one_of(
     st.sampled_from(["digital", "products", "score", "segment", "age", "__import__", "_", "a_b",
                      "__class__", "a1"]),
     st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True),
 ).filter(lambda s: s not in RESERVED_ATTRIBUTES)
+_TYPES = ("bool", "int", "number", "str")
+_LANES = ("customer", "frontstage", "backstage", "support")
+_CAUSES = ("policy", "practice", "system", "regulation")
+_FILE_NAMES = ("rules.yaml", "a.yaml", "zz last.yaml", "ünï.yml", "0.yaml")
+_ASKS = ("address", "proof", "email", "id")
+_DAYS = st.one_of(st.sampled_from([0, 0, 0.5, 1, 2, 3, 5]),
+                  st.floats(0, 30, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 2)))
+_LIMITS = (0, 1, 2, 3, 1.5)
+_WEIGHTS = (0, 0.5, 1, 2)
+_SMALL_FLOATS = (0.5, -0.5, 1.5, 2.25, 0.1, 0.0, -0.0)
 
 
+@functools.lru_cache(maxsize=None)
 def _number_literals(type_: str, rete_safe: bool) -> st.SearchStrategy[Any]:
     """Numbers of an attribute's type, with small ones (that cases hit) most likely."""
     small_ints = st.integers(-3, 8)
@@ -323,70 +368,69 @@ def _number_literals(type_: str, rete_safe: bool) -> st.SearchStrategy[Any]:
         return st.one_of(small_ints, wide)
     floats = (_safe_floats(None, None) if rete_safe
               else st.floats(allow_nan=False, allow_infinity=False))
-    small_floats = st.sampled_from([0.5, -0.5, 1.5, 2.25, 0.1, 0.0, -0.0])
     wide_ints = st.integers(-EXACT_FLOAT_INT, EXACT_FLOAT_INT) if rete_safe else st.integers()
-    return st.one_of(small_ints, small_floats, floats, wide_ints)
+    return st.one_of(small_ints, st.sampled_from(_SMALL_FLOATS), floats, wide_ints)
 
 
-@st.composite
 def _attribute_spec(draw: Any, type_: str, awkward: bool, rete_safe: bool) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": type_}
     if type_ == "bool":
-        default = draw(st.sampled_from([None, True, False]))
+        default = _pick(draw, (None, True, False))
         if default is not None:
             spec["default"] = default
         return spec
     if type_ == "str":
-        if draw(st.booleans()):
-            values = draw(st.lists(_text(awkward), min_size=1, max_size=4, unique=True))
+        if draw(_BOOLS):
+            values = _unique(draw, _text(awkward), draw(_ints(1, 4)), set())
             spec["values"] = values
-            if draw(st.booleans()):
-                spec["default"] = draw(st.sampled_from(values))
-        elif draw(st.booleans()):
+            if draw(_BOOLS):
+                spec["default"] = _pick(draw, values)
+        elif draw(_BOOLS):
             spec["default"] = draw(_text(awkward))
         return spec
-    shape = draw(st.sampled_from(["range", "range", "values", "open", "min"]))
+    shape = _pick(draw, ("range", "range", "values", "open", "min"))
     if shape == "values":
-        values = draw(st.lists(_number_literals(type_, rete_safe), min_size=1, max_size=4, unique=True))
+        values: list[Any] = []
+        for _ in range(draw(_ints(1, 4))):
+            v = draw(_number_literals(type_, rete_safe))
+            if v not in values:   # 0, 0.0 and -0.0 are one value
+                values.append(v)
         spec["values"] = values
-        if draw(st.booleans()):
-            spec["default"] = draw(st.sampled_from(values))
+        if draw(_BOOLS):
+            spec["default"] = _pick(draw, values)
         return spec
     if shape in ("range", "min"):
-        lo = draw(st.integers(-3, 3))
-        if type_ == "number" and draw(st.booleans()):
-            lo = lo + 0.5
+        lo: float = draw(_ints(-3, 3))
+        if type_ == "number" and draw(_BOOLS):
+            lo += 0.5
         spec["min"] = lo
         if shape == "range":
-            spec["max"] = lo + draw(st.integers(0, 6))
-    if draw(st.booleans()):
+            spec["max"] = lo + draw(_ints(0, 6))
+    if draw(_BOOLS):
         spec["default"] = draw(attribute_values(Attribute.model_validate(spec), rete_safe=rete_safe))
     return spec
 
 
-@st.composite
 def _manifest(draw: Any, awkward: bool, rete_safe: bool) -> dict[str, Any]:
-    events = _unique(draw, _text(awkward), draw(st.integers(1, 3)), set())
-    departments = _unique(draw, _name(awkward), draw(st.integers(1, 4)), set())
-    channels = _unique(draw, _name(awkward), draw(st.integers(1, 3)), {INTERNAL_CHANNEL})
-    types = draw(st.lists(st.sampled_from(["bool", "int", "number", "str"]), min_size=1, max_size=6))
+    events = _unique(draw, _text(awkward), draw(_ints(1, 3)), set())
+    departments = _unique(draw, _name(awkward), draw(_ints(1, 4)), set())
+    channels = _unique(draw, _name(awkward), draw(_ints(1, 3)), {INTERNAL_CHANNEL})
+    types = [_pick(draw, _TYPES) for _ in range(draw(_ints(1, 6)))]
     names = _unique(draw, _IDENTIFIERS, len(types), set(RESERVED_ATTRIBUTES), joiner="_")
-    attributes = {n: draw(_attribute_spec(t, awkward, rete_safe)) for n, t in zip(names, types)}
+    attributes = {n: _attribute_spec(draw, t, awkward, rete_safe) for n, t in zip(names, types)}
     manifest: dict[str, Any] = {
-        "name": draw(_text(awkward)), "version": draw(st.sampled_from(["1", "2024.3", "0"])),
+        "name": draw(_text(awkward)), "version": _pick(draw, ("1", "2024.3", "0")),
         "events": events, "departments": departments, "channels": channels,
         "attributes": attributes,
-        "thresholds": {"handoffs": draw(st.integers(0, 4)),
-                       "silent_wait_days": draw(st.sampled_from([0, 1, 2, 2.5]))},
+        "thresholds": {"handoffs": draw(_ints(0, 4)), "silent_wait_days": _pick(draw, (0, 1, 2, 2.5))},
     }
-    if draw(st.booleans()):
-        manifest["start_channel"] = draw(st.sampled_from(channels))
-    limits = draw(st.dictionaries(st.sampled_from(METRICS), st.sampled_from([0, 1, 2, 3, 1.5]), max_size=3))
+    if draw(_BOOLS):
+        manifest["start_channel"] = _pick(draw, channels)
+    limits = {m: _pick(draw, _LIMITS) for m in _some(draw, METRICS, 0, 3)}
     if limits:
         manifest["limits"] = limits
-    if draw(st.booleans()):
-        manifest["weights"] = draw(st.dictionaries(st.sampled_from(METRICS),
-                                                   st.sampled_from([0, 0.5, 1, 2]), min_size=1, max_size=4))
+    if draw(_BOOLS):
+        manifest["weights"] = {m: _pick(draw, _WEIGHTS) for m in _some(draw, METRICS, 1, 4)}
     return manifest
 
 
@@ -401,37 +445,56 @@ def _condition_values(spec: Attribute, awkward: bool, rete_safe: bool) -> st.Sea
     """Values valid for the attribute's type: mostly ones a case can have (so rules fire),
     sometimes out of its range or allowed values (legal, if pointless)."""
     if spec.type == "bool":
-        return st.booleans()
-    if spec.type == "str":
-        other = _text(awkward, min_size=0)
-    else:
-        other = _number_literals(spec.type, rete_safe)
+        return _BOOLS
+    other = _text(awkward, 0) if spec.type == "str" else _number_literals(spec.type, rete_safe)
     return st.one_of(attribute_values(spec, rete_safe=rete_safe), other)
 
 
-@st.composite
-def _condition(draw: Any, attributes: dict[str, Attribute], awkward: bool, rete_safe: bool,
+def _condition(draw: Any, attributes: list[tuple[str, str, st.SearchStrategy[Any]]],
                depth: int = 0) -> dict[str, Any]:
-    if depth < 2 and draw(st.integers(0, 5)) == 5:
-        group = draw(st.sampled_from(["all", "any"]))
-        items = draw(st.lists(_condition(attributes, awkward, rete_safe, depth + 1), min_size=1, max_size=3))
-        return {group: items}
-    name = draw(st.sampled_from(sorted(attributes)))
-    spec = attributes[name]
-    op = draw(st.sampled_from(_OPS[spec.type]))
+    """One condition; `attributes` holds (name, type, condition values) for each."""
+    if depth < 2 and _chance(draw, 6):
+        group = _pick(draw, ("all", "any"))
+        return {group: [_condition(draw, attributes, depth + 1) for _ in range(draw(_ints(1, 3)))]}
+    name, type_, values = _pick(draw, attributes)
+    op = _pick(draw, _OPS[type_])
     if op == "present":
-        return {"attr": name, "present": draw(st.booleans())}
-    values = _condition_values(spec, awkward, rete_safe)
+        return {"attr": name, "present": draw(_BOOLS)}
     if op in _LIST_OPS:
-        items = draw(st.lists(values, min_size=1, max_size=3))
-        value: Any = items[0] if len(items) == 1 and draw(st.booleans()) else items  # a scalar is a 1-list
-        return {"attr": name, op: value}
+        items = [draw(values) for _ in range(draw(_ints(1, 3)))]
+        return {"attr": name, op: items[0] if len(items) == 1 and draw(_BOOLS) else items}  # a scalar is a 1-list
     return {"attr": name, op: draw(values)}
 
 
-_ASKS = ("address", "proof", "email", "id")
-_DAYS = st.one_of(st.sampled_from([0, 0, 0.5, 1, 2, 3, 5]),
-                  st.floats(0, 30, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 2)))
+def _step(draw: Any, defined: list[dict[str, Any]], taken: set[str], departments: list[str],
+          channels: list[str], awkward: bool) -> dict[str, Any]:
+    raw = draw(_text(awkward))
+    if _chance(draw, 5):
+        raw = f"  {raw}\n  again "   # spacing the loader folds away
+    base = normalise_action(raw) or "step"
+    action, k = base, 2
+    while action in taken:
+        action = f"{base} #{k}"
+        k += 1
+    taken.add(action)
+    lane = _pick(draw, _LANES)
+    step: dict[str, Any] = {"action": raw if normalise_action(raw) == action else action,
+                            "lane": lane, "department": _pick(draw, departments)}
+    if lane in ("customer", "frontstage"):
+        step["channel"] = _pick(draw, channels)
+    elif draw(_BOOLS):
+        step["channel"] = _pick(draw, [INTERNAL_CHANNEL, *channels])
+    asks = _some(draw, _ASKS)
+    if asks:
+        step["asks"] = asks[0] if len(asks) == 1 and draw(_BOOLS) else asks
+    days = draw(_DAYS)
+    if days or draw(_BOOLS):
+        step["days"] = days
+    if defined and draw(_BOOLS):
+        step["after"] = _some(draw, [normalise_action(s["action"]) for s in defined], 1, 2)
+    if _chance(draw, 4):
+        step["informs"] = True
+    return step
 
 
 @st.composite
@@ -450,106 +513,70 @@ def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files
     required by two rules (the later one names it by action text, or repeats the same
     definition), rules that require their own trigger again, and `after` edges to
     earlier-defined steps only (so never a cycle). With `awkward` (the default), ids,
-    actions, names, events, departments, channels and text values include quotes,
-    newlines, unicode, NUL and Python code such as `__import__('os')`.
+    actions, owners, names, events, departments, channels and text values include
+    quotes, newlines, unicode, NUL and Python code such as `__import__('os')`.
+    Shrinks towards fewer rules with fewer conditions, no chains and plain text.
     """
-    manifest = draw(_manifest(awkward, rete_safe))
-    attributes = {n: Attribute.model_validate(s) for n, s in manifest["attributes"].items()}
+    manifest = _manifest(draw, awkward, rete_safe)
+    attributes = []
+    for name, spec in manifest["attributes"].items():
+        spec = Attribute.model_validate(spec)
+        attributes.append((name, spec.type, _condition_values(spec, awkward, rete_safe)))
     channels, departments, events = manifest["channels"], manifest["departments"], manifest["events"]
 
-    n_rules = draw(st.integers(min_rules, max_rules))
-    ids = _unique(draw, _text(awkward), n_rules, set())
+    ids = _unique(draw, _text(awkward), draw(_ints(min_rules, max_rules)), set())
     actions_taken: set[str] = set()
     defined: list[dict[str, Any]] = []      # step mappings in definition order
     level: dict[str, int] = {}              # action -> chain level of the rule defining it
     rules: list[dict[str, Any]] = []
     for rid in ids:
         when: dict[str, Any] = {}
-        if draw(st.booleans()):
-            chosen = draw(st.lists(st.sampled_from(events), min_size=1, max_size=2, unique=True))
-            when["event"] = chosen[0] if len(chosen) == 1 and draw(st.booleans()) else chosen
-        chainable = [normalise_action(s["action"]) for s in defined if level[normalise_action(s["action"])] < 3]
+        if draw(_BOOLS):
+            chosen = _some(draw, events, 1, 2)
+            when["event"] = chosen[0] if len(chosen) == 1 and draw(_BOOLS) else chosen
+        chainable = [a for a in (normalise_action(s["action"]) for s in defined) if level[a] < 3]
         on: list[str] = []
-        if chainable and draw(st.integers(0, 2)) > 0:
-            deepest = max(level[a] for a in chainable)
-            if draw(st.booleans()):  # grow the deepest chain, so chains reach three levels
+        if chainable and draw(_ints(0, 2)) > 0:
+            if draw(_BOOLS):  # grow the deepest chain, so that chains reach three levels
+                deepest = max(level[a] for a in chainable)
                 chainable = [a for a in chainable if level[a] == deepest]
-            on = draw(st.lists(st.sampled_from(chainable), min_size=1, max_size=2, unique=True))
-            when["step"] = on[0] if len(on) == 1 and draw(st.booleans()) else on
+            on = _some(draw, chainable, 1, 2)
+            when["step"] = on[0] if len(on) == 1 and draw(_BOOLS) else on
         rule_level = 1 + max((level[a] for a in on), default=-1)
         # few conditions (most on rules that start a chain), so that rules do fire
-        n_all = draw(st.sampled_from([0, 1] if on else [0, 1, 0, 1, 2, 3]))
+        n_all = _pick(draw, (0, 1) if on else (0, 1, 0, 1, 2, 3))
         if n_all:
-            when["all"] = draw(st.lists(_condition(attributes, awkward, rete_safe), min_size=n_all, max_size=n_all))
-        if draw(st.integers(0, 3)) == 3:
-            when["any"] = draw(st.lists(_condition(attributes, awkward, rete_safe), min_size=1, max_size=3))
+            when["all"] = [_condition(draw, attributes) for _ in range(n_all)]
+        if _chance(draw, 4):
+            when["any"] = [_condition(draw, attributes) for _ in range(draw(_ints(1, 3)))]
 
         then: list[Any] = []
-        for _ in range(draw(st.integers(1, 3))):
-            kind = draw(st.sampled_from(["new", "new", "new", "name", "repeat", "trigger"]))
+        for _ in range(draw(_ints(1, 3))):
+            kind = _pick(draw, ("new", "new", "new", "name", "repeat", "trigger"))
             if kind == "name" and defined:
-                then.append(normalise_action(draw(st.sampled_from(defined))["action"]))
+                then.append(normalise_action(_pick(draw, defined)["action"]))
             elif kind == "repeat" and defined:
-                then.append(dict(draw(st.sampled_from(defined))))
+                then.append(dict(_pick(draw, defined)))
             elif kind == "trigger" and on:
-                then.append(draw(st.sampled_from(on)))   # requires its own trigger again
+                then.append(_pick(draw, on))   # requires its own trigger again
             else:
-                step = draw(_step(defined, actions_taken, departments, channels, awkward))
+                step = _step(draw, defined, actions_taken, departments, channels, awkward)
                 level[normalise_action(step["action"])] = rule_level
                 defined.append(step)
                 then.append(step)
         rule: dict[str, Any] = {
-            "id": rid, "cause": draw(st.sampled_from(["policy", "practice", "system", "regulation"])),
-            "owner": draw(_text(awkward)), "rationale": draw(_text(awkward)),
-            "when": when, "then": then,
+            "id": rid, "cause": _pick(draw, _CAUSES), "owner": draw(_text(awkward)),
+            "rationale": draw(_text(awkward)), "when": when, "then": then,
         }
-        if draw(st.booleans()):
+        if draw(_BOOLS):
             rule["source"] = draw(_text(awkward))
         rules.append(rule)
 
-    n_files = draw(st.integers(1, max_files))
-    names = _unique(draw, st.sampled_from(["rules.yaml", "a.yaml", "zz last.yaml", "ünï.yml", "0.yaml"]),
-                    n_files, set(), joiner="-")
+    names = _some(draw, _FILE_NAMES, 1, max_files)
     files: dict[str, Any] = {name: {"rules": []} for name in names}
     for rule in rules:
-        files[draw(st.sampled_from(names))]["rules"].append(rule)
+        files[_pick(draw, names)]["rules"].append(rule)
     return manifest, files
-
-
-@st.composite
-def _step(draw: Any, defined: list[dict[str, Any]], taken: set[str], departments: list[str],
-          channels: list[str], awkward: bool) -> dict[str, Any]:
-    raw = draw(_text(awkward))
-    if draw(st.integers(0, 4)) == 4:
-        raw = f"  {raw}\n  again "   # spacing the loader folds away
-    action = normalise_action(raw) or "step"
-    k = 2
-    while action in taken:
-        action = f"{normalise_action(raw) or 'step'} #{k}"
-        k += 1
-    taken.add(action)
-    if raw.split() and normalise_action(raw) == action:
-        action_text = raw
-    else:
-        action_text = action
-    lane = draw(st.sampled_from(["customer", "frontstage", "backstage", "support"]))
-    step: dict[str, Any] = {"action": action_text, "lane": lane, "department": draw(st.sampled_from(departments))}
-    if lane in ("customer", "frontstage"):
-        step["channel"] = draw(st.sampled_from(channels))
-    elif draw(st.booleans()):
-        step["channel"] = draw(st.sampled_from([INTERNAL_CHANNEL, *channels]))
-    asks = draw(st.lists(st.sampled_from(_ASKS), max_size=3, unique=True))
-    if asks:
-        step["asks"] = asks[0] if len(asks) == 1 and draw(st.booleans()) else asks
-    days = draw(_DAYS)
-    if days or draw(st.booleans()):
-        step["days"] = days
-    if defined and draw(st.booleans()):
-        earlier = [normalise_action(s["action"]) for s in defined]
-        step["after"] = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique=True))
-    if draw(st.integers(0, 3)) == 3:
-        step["informs"] = True
-    return step
 
 
 @st.composite
