@@ -176,7 +176,7 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str 
 
 def _open_output(output: str | None):
     if not output:
-        return click.get_text_stream("stdout")
+        return sys.stdout
     try:
         return open(output, "w", encoding="utf-8")
     except OSError as e:

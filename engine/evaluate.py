@@ -14,7 +14,7 @@ from .errors import EngineError, Problem
 from .journey import Journey, JourneyStep, build_journey, order_steps
 from .judge import POLICY_CAUSES, Flag, judge
 from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
-from .measure import Metrics, effort_score, measure, measure_ids, totals
+from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
 from .model import METRICS, Case, Cause
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
@@ -54,7 +54,7 @@ class CaseResult:
             causes = [x.value for x in s.causes]
             journey.append({
                 "action": s.action, "lane": s.step.lane.value, "department": s.step.department,
-                "channel": s.step.channel, "asks": list(s.step.asks), "days": s.step.days,
+                "channel": s.step.channel, "asks": list(s.step.asks), "days": tidy_number(s.step.days),
                 "after": list(s.after), "informs": s.step.informs,
                 "cause": next(x for x in _STRENGTH if x in causes), "causes": causes,
                 "rules": list(s.rules), "policy_made": s.action in made, "depth": s.depth,

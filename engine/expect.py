@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from .errors import InputError, Problem, did_you_mean
 from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
-from .load import relative_path, validate_model, read_yaml
+from .load import MANIFEST_FILE, read_yaml, relative_path, validate_model
 from .measure import tidy_number
 from .model import METRICS, Strict
 
@@ -98,7 +98,7 @@ class Expect(Strict):
 
     @classmethod
     def _allowed_keys(cls) -> set[str]:
-        return {"steps_include", "steps_exclude", "no_flags", *SNAPSHOT_KEYS}
+        return {"metrics", "steps_include", "steps_exclude", "no_flags", *SNAPSHOT_KEYS}
 
     @model_validator(mode="before")
     @classmethod
@@ -149,8 +149,11 @@ def find_expectation_files(path: str | os.PathLike) -> list[Path]:
     p = Path(path)
     if p.is_file():
         return [p]
-    folder = p / EXPECTATIONS_DIR if (p / EXPECTATIONS_DIR).is_dir() else p
-    return sorted(x for x in folder.glob("*.y*ml") if x.is_file())
+    if (p / EXPECTATIONS_DIR).is_dir():
+        p = p / EXPECTATIONS_DIR
+    elif (p / MANIFEST_FILE).is_file():
+        return []  # a policy set with no expectations: its rule files are not expectations
+    return sorted(x for x in p.glob("*.y*ml") if x.is_file())
 
 
 def load_expectations(path: str | os.PathLike) -> LoadedExpectations:

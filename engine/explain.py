@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from .compile import CompiledPolicySet
 from .evaluate import CaseResult
+from .measure import tidy_number
 from .model import Condition, When
 
 __all__ = ["Check", "Reason", "StepWhy", "Explanation", "explain", "describe", "holds"]
@@ -138,7 +139,7 @@ def explain(cps: CompiledPolicySet, result: CaseResult) -> Explanation:
             ))
         ex.steps.append(StepWhy(
             position=pos, action=s.action, lane=s.lane.value, department=s.department,
-            channel=s.channel, days=s.days, policy_made=s.action in result.policy_made,
+            channel=s.channel, days=tidy_number(s.days), policy_made=s.action in result.policy_made,
             reasons=tuple(reasons), chain=chain(s.action),
         ))
     return ex

@@ -18,7 +18,8 @@ than two channels on a digital-first customer")::
         assert result.metrics.channels <= 2, result.journey.actions
 
 On failure Hypothesis shrinks the case: every attribute moves towards its manifest
-`default`, the event and start channel towards the first ones the manifest lists.
+`default`, the life event towards the first the manifest lists and the start channel
+towards the manifest's `start_channel`.
 
 What is here:
 - `attribute_values(spec)`: values of one declared attribute;
@@ -266,11 +267,14 @@ def cases(manifest: Any, events: Sequence[str] | None = None, channels: Sequence
         channels.remove(m.default_channel)
         channels.insert(0, m.default_channel)
     return st.builds(
-        lambda event, channel, persona: Case(id=f"generated/{event}", event=event, channel=channel,
-                                             attrs=persona),
-        st.sampled_from(events), st.sampled_from(channels),
-        personas(m, partial=partial, attrs=attrs, rete_safe=rete_safe),
+        generated_case, event=st.sampled_from(events), channel=st.sampled_from(channels),
+        attrs=personas(m, partial=partial, attrs=attrs, rete_safe=rete_safe),
     )
+
+
+def generated_case(event: str, channel: str, attrs: dict[str, Any]) -> Case:
+    """The Case `cases()` draws (named, so that a falsifying example reads well)."""
+    return Case(id=f"generated/{event}", event=event, channel=channel, attrs=attrs)
 
 
 # --------------------------------------------------------------------------- policy sets

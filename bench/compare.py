@@ -1,0 +1,195 @@
+"""One benchmark run, one workload, every number against a baseline measured in the same run.
+
+    .venv/bin/python bench/compare.py [--rules 200] [--cases 100000] [--engine-cases 5000] [--repeat 3]
+
+In-process (median of --repeat runs, on the same --engine-cases cases):
+  raw-durable   a minimal durable_rules loop: the same rules, actions that assert the steps
+                they require as facts (chaining inside the engine), one session per case
+  rete          friction's rete engine (durable_rules with every guard), with the trace
+  compiled      friction's compiled engine, with the trace
+  baseline      a minimal generated plain-Python evaluator: one function per rule, a naive
+                loop to a fixed point
+End to end (fresh processes): `friction evaluate` on the JSON Lines catalog with 1 and 2
+workers, peak RSS for 10k and all cases, and `friction rank` against one evaluate pass.
+Machines are shared and noisy: read the ratios, which compare runs made minutes apart.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import engine  # noqa: E402
+from engine.compile import when_expression  # noqa: E402
+from engine.load import iter_jsonl_cases  # noqa: E402
+from engine.replay.rete import _QuietHost, ruleset_definitions  # noqa: E402
+from generate import generate  # noqa: E402
+
+
+def median_rate(fn, cases, repeat: int) -> float:
+    rates = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for c in cases:
+            fn(c)
+        rates.append(len(cases) / (time.perf_counter() - t))
+    return statistics.median(rates)
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def raw_durable(cps: engine.CompiledPolicySet):
+    """The least a durable_rules user would write: facts, nested asserts, delete the state."""
+    host = _QuietHost()
+    have: set[int] = set()
+
+    def action_for(index: int):
+        requires = cps.rules[index].requires
+
+        def act(c):
+            for s in requires:
+                if s not in have and s in used:
+                    have.add(s)
+                    c.assert_fact({"kind": "step", "step": s, "id": s + 1})
+                elif s not in have:
+                    have.add(s)
+        return act
+
+    (definition, used), = ruleset_definitions(cps, action_for)  # one ruleset: fewer than 400 rules
+    name = f"raw_{os.getpid()}"
+    host.register_rulesets({name: definition})
+    counter = iter(range(1, 1 << 62))
+
+    def replay(case: engine.Case) -> None:
+        have.clear()
+        sid = str(next(counter))
+        fact = {"kind": "case", "id": 0, "sid": sid, "event": case.event}
+        fact.update({"a_" + k: v for k, v in case.attrs.items()})
+        host.assert_fact(name, fact)
+        host.delete_state(name, sid)
+    return replay
+
+
+def plain_python(cps: engine.CompiledPolicySet):
+    """A minimal generated evaluator: each rule a function, loop until nothing new fires."""
+    lines = []
+    for r in cps.rules:
+        needs = " and ".join(f"{s} in have" for s in r.needs) or "True"
+        lines.append(f"def rule_{r.index}(a, have):\n    return ({when_expression(r.rule.when)}) and {needs}\n")
+    ns: dict = {"MISSING": object()}
+    exec("\n".join(lines), ns)  # noqa: S102 - trusted: generated from a validated set, values via repr
+    by_event = {e: [(r.index, ns[f"rule_{r.index}"], r.requires) for r in cps.rules
+                    if not r.events or e in r.events] for e in cps.manifest.events}
+
+    def replay(case: engine.Case) -> set[int]:
+        a, have, fired = case.attrs, set(), set()
+        rules = by_event.get(case.event, ())
+        changed = True
+        while changed:
+            changed = False
+            for i, f, req in rules:
+                if i not in fired and f(a, have):
+                    fired.add(i)
+                    have.update(req)
+                    changed = True
+        return fired
+    return replay
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def run_cli(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB of the command and its workers), in a fresh process."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    wall, rss, code = out.stdout.split()
+    if code not in ("0",):
+        raise SystemExit(f"command failed ({code}): {' '.join(args)}")
+    return float(wall), int(rss) / 1024
+
+
+def friction(*args: str) -> list[str]:
+    return [str(ROOT / ".venv" / "bin" / "friction"), *args]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rules", type=int, default=200)
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--engine-cases", type=int, default=5_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=str(HERE / "out"))
+    a = ap.parse_args()
+
+    policy, catalog = generate(Path(a.out), a.rules, a.cases)
+    small = Path(a.out) / "catalog-10000.jsonl"
+    if not small.exists():
+        generate(Path(a.out), a.rules, 10_000)
+    cps = engine.compile_policy_set(engine.load_policy_set(policy))
+    cases = [c for c in iter_jsonl_cases(catalog, cps.manifest) if isinstance(c, engine.Case)][:a.engine_cases]
+    firings = sum(len(engine.make_engine("compiled", cps).fire(c)) for c in cases) / len(cases)
+    print(f"workload: {a.rules} rules, {a.cases:,}-case catalog ({catalog.name}); "
+          f"{firings:.1f} rules fire per case on average")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; medians of {a.repeat} runs\n")
+
+    rete = engine.make_engine("rete", cps)
+    compiled = engine.make_engine("compiled", cps)
+    rates = {
+        "raw-durable": median_rate(raw_durable(cps), cases, a.repeat),
+        "rete": median_rate(rete.replay, cases, a.repeat),
+        "compiled": median_rate(compiled.replay, cases, a.repeat),
+        "baseline": median_rate(plain_python(cps), cases, a.repeat),
+    }
+    rows = [(k, v, v / rates["raw-durable"], v / rates["baseline"]) for k, v in rates.items()]
+    print(f"{'replay (in process)':<22}{'cases/s':>12}{'× raw-durable':>15}{'× baseline':>12}")
+    for k, v, rd, bl in rows:
+        print(f"{k:<22}{v:>12,.0f}{rd:>15.2f}{bl:>12.2f}")
+
+    print(f"\n{'end to end':<44}{'seconds':>9}{'cases/s':>10}{'peak MB':>9}")
+    results = {}
+    for label, args, n in [
+        (f"evaluate {small.name} (1 worker)", ["evaluate", str(policy), str(small), "--format", "jsonl",
+                                               "-o", os.devnull], 10_000),
+        (f"evaluate {catalog.name} (1 worker)", ["evaluate", str(policy), str(catalog), "--format", "jsonl",
+                                                 "-o", os.devnull], a.cases),
+        (f"evaluate {catalog.name} (2 workers)", ["evaluate", str(policy), str(catalog), "--format", "jsonl",
+                                                  "-o", os.devnull, "--workers", "2"], a.cases),
+        (f"evaluate {catalog.name} --detail full", ["evaluate", str(policy), str(catalog), "--format", "jsonl",
+                                                    "--detail", "full", "-o", os.devnull], a.cases),
+        (f"rank {small.name} (1 worker)", ["rank", str(policy), str(small), "--top", "0"], 10_000),
+    ]:
+        walls, rss = [], 0.0
+        for _ in range(a.repeat):
+            w, r = run_cli(friction(*args))
+            walls.append(w)
+            rss = max(rss, r)
+        wall = statistics.median(walls)
+        results[label] = (wall, rss)
+        print(f"{label:<44}{wall:>9.2f}{n / wall:>10,.0f}{rss:>9.1f}")
+    one = results[f"evaluate {catalog.name} (1 worker)"][0]
+    two = results[f"evaluate {catalog.name} (2 workers)"][0]
+    ten = results[f"evaluate {small.name} (1 worker)"]
+    rank_wall = results[f"rank {small.name} (1 worker)"][0]
+    print(f"\n2 workers vs 1: {one / two:.2f}x;  rank vs one evaluate pass (10k cases): "
+          f"{rank_wall / ten[0]:.2f}x;  peak RSS 10k vs {a.cases // 1000}k: {ten[1]:.0f} vs "
+          f"{results[f'evaluate {catalog.name} (1 worker)'][1]:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
