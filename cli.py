@@ -75,8 +75,8 @@ def input_errors_exit_2(fn: Callable) -> Callable:
 def _evaluate(policy_set: str, catalog: str, engine_name: str) -> tuple[engine.CompiledPolicySet, Any, engine.Evaluation]:
     """(compiled set, the YAML catalog or None for JSON Lines, the evaluation)."""
     cps = engine.compile_policy_set(engine.load_policy_set(policy_set))
-    name, items, loaded = engine.open_catalog(catalog, cps.manifest)
-    return cps, loaded, engine.evaluate.evaluate_items(cps, name, items, engine_name)
+    stream = engine.open_catalog(catalog, cps.manifest)
+    return cps, stream.loaded, engine.evaluate.evaluate_items(cps, stream.name, stream, engine_name)
 
 
 def _case_problems_exit(ev_problems: list) -> None:
@@ -147,14 +147,14 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str 
     Exit 0 when every case was evaluated, 2 on bad input. A bad case is reported on stderr
     (and as an error row in jsonl/csv) and every other case is still evaluated and written."""
     cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
-    name, items, _ = engine.open_catalog(_catalog(catalog), cps.manifest)
+    stream = engine.open_catalog(_catalog(catalog), cps.manifest)
     evaluator = engine.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
     out = _open_output(output)
     failed = 0
     try:
-        writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, name)
+        writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, stream.name)
         encoder = report.RowEncoder(fmt)
-        rows = engine.run_cases(lambda case: encoder.encode(evaluator.row(case)), items,
+        rows = engine.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
                                 workers or engine.default_workers())
         for row in _progress(rows, "evaluating"):
             if isinstance(row, engine.Problem):
@@ -352,9 +352,9 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
     """Which rules make the most friction, and whose are they: each rule's attribution
     (what leaves the catalog's totals without it), rolled up per owner and cause."""
     cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
-    _, items, _ = engine.open_catalog(_catalog(catalog), cps.manifest)
-    ranking, problems = rank_mod.rank(engine.Evaluator(cps, engine_name), _progress(items, "ranking"), by,
-                                      workers or engine.default_workers())
+    stream = engine.open_catalog(_catalog(catalog), cps.manifest)
+    ranking, problems = rank_mod.rank(engine.Evaluator(cps, engine_name), stream, by,
+                                      workers or engine.default_workers(), lambda it: _progress(it, "ranking"))
     click.echo(report.render_rank(ranking, fmt, top or None), nl=False)
     _case_problems_exit(problems)
 

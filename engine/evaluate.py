@@ -184,8 +184,8 @@ class Evaluator:
         hit = self._values.get(key)
         if hit is None:
             cps = self.cps
-            o = order_steps(cps, [cps.rules[f.rule] for f in trace.firings])
-            kept = {s for f in trace.without(self._policy_rules).firings for s in cps.rules[f.rule].requires}
+            o = order_steps(cps, [cps.rules[i] for i in sorted(trace.fired)])
+            kept = trace.without(self._policy_rules).step_ids
             metrics = measure_ids(cps, o.ordered, o.preds, trace.case.channel,
                                   {s for s in o.ordered if s not in kept})
             hit = (*(metrics[m] for m in METRICS), effort_score(metrics, cps.manifest.weights))
@@ -248,5 +248,5 @@ def evaluate_paths(policy_dir: str, catalog_path: str, engine: str = "compiled")
     """Load, compile and evaluate in one call: the library's front door. The catalog is a
     YAML catalog or JSON Lines (.jsonl)."""
     cps = compile_policy_set(load_policy_set(policy_dir))
-    name, items, _ = open_catalog(catalog_path, cps.manifest)
-    return evaluate_items(cps, name, items, engine)
+    stream = open_catalog(catalog_path, cps.manifest)
+    return evaluate_items(cps, stream.name, stream, engine)

@@ -112,7 +112,7 @@ class Ordering(NamedTuple):
 
 
 def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
-    rules = [cps.rules[f.rule] for f in trace.firings]
+    rules = [cps.rules[i] for i in sorted(trace.fired)]
     o = order_steps(cps, rules)
     causes: dict[int, set[Cause]] = {}
     for r in rules:

@@ -10,7 +10,8 @@ import math
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,7 +23,8 @@ from .model import (
 )
 
 __all__ = ["MANIFEST_FILE", "load_policy_set", "read_policy_set", "policy_set_from_data", "load_catalog",
-           "resolve_cases", "iter_cases", "iter_jsonl_cases", "open_catalog", "CaseResolver", "read_yaml",
+           "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines", "open_catalog", "CaseResolver",
+           "CatalogStream", "JsonLine", "JsonLineResolver", "read_yaml",
            "parse_yaml"]
 
 MANIFEST_FILE = "policy-set.yaml"
@@ -470,8 +472,10 @@ class CaseResolver:
     catalog of millions of lines streams through it."""
 
     def __init__(self, manifest: Manifest, file: str, personas: Mapping[str, Mapping[str, Any]] = {},
-                 persona_lines: Mapping[str, int] = {}, channel: str | None = None):
+                 persona_lines: Mapping[str, int] = {}, channel: str | None = None, track_ids: bool = True):
         self.manifest, self.file, self.channel = manifest, file, channel
+        # A YAML catalog is checked for duplicate ids; a stream is not (that would keep every id).
+        self.track_ids = track_ids
         self.defaults = {k: a.default for k, a in manifest.attributes.items() if a.default is not None}
         self.declared = set(personas)
         self.personas: dict[str, dict[str, Any]] = {}
@@ -495,11 +499,12 @@ class CaseResolver:
         manifest = self.manifest
         cid = spec.id or (f"{spec.event}/{spec.persona}" if spec.persona else spec.event)
         subject = f"case {cid}"
-        if cid in self.seen:
-            if expanded:  # an explicit case may stand in for an expanded one of the same id
-                return None
-            return [Problem(self.file, line, subject, f"duplicate case id (first at line {self.seen[cid]})")]
-        self.seen[cid] = line or 0
+        if self.track_ids:
+            if cid in self.seen:
+                if expanded:  # an explicit case may stand in for an expanded one of the same id
+                    return None
+                return [Problem(self.file, line, subject, f"duplicate case id (first at line {self.seen[cid]})")]
+            self.seen[cid] = line or 0
         why: list[str] = []
         if spec.event not in manifest.events:
             why.append(f"unknown life event '{spec.event}'{did_you_mean(spec.event, manifest.events)}")
@@ -561,37 +566,76 @@ def resolve_cases(loaded: LoadedCatalog, manifest: Manifest) -> tuple[list[Case]
     return cases, problems
 
 
-def iter_jsonl_cases(path: str | os.PathLike, manifest: Manifest) -> Iterator[Case | Problem]:
-    """Cases from JSON Lines, one object per line ({id, event, persona?, channel?, attrs}),
-    read lazily: a catalog of millions of cases is never held in memory."""
+class JsonLine(NamedTuple):
+    """One line of a JSON Lines catalog, not yet parsed: cheap to hand to a worker."""
+
+    line: int
+    text: str
+
+
+def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[JsonLine]:
     file = relative_path(Path(path))
-    resolver = CaseResolver(manifest, file)
     try:
         f = open(path, encoding="utf-8")
     except OSError as e:
         raise InputError(Problem(file, None, None, f"cannot read: {e.strerror}")) from None
     with f:
         for n, text in enumerate(f, 1):
-            if not text.strip():
-                continue
-            try:
-                raw = json.loads(text)
-            except json.JSONDecodeError as e:
-                yield Problem(file, n, None, f"bad JSON: {e.msg} (column {e.colno})")
-                continue
-            cid = raw.get("id") if isinstance(raw, dict) else None
-            subject = f"case {cid}" if isinstance(cid, str) else f"line {n}"
-            if not isinstance(raw, dict):
-                yield Problem(file, n, subject, "each line must be a JSON object (a case)")
-                continue
-            problems: list[Problem] = []
-            if _plain_case(raw):  # the common, well-formed line: no validator needed
-                spec = _Line(raw.get("id"), raw["event"], raw.get("persona"), raw.get("channel"),
-                             raw.get("attrs", {}))
-            else:
-                spec = validate_model(CaseSpec, raw, file, subject, problems, n)
-            out = resolver.resolve(spec, n) if spec is not None else problems
-            yield from (out if isinstance(out, list) else [out])
+            if text.strip():
+                yield JsonLine(n, text)
+
+
+class JsonLineResolver:
+    """Parses and resolves JSON lines ({id, event, persona?, channel?, attrs}) one at a time.
+    Each line becomes a case or a single problem (its messages joined)."""
+
+    def __init__(self, manifest: Manifest, file: str):
+        self.file = file
+        self.resolver = CaseResolver(manifest, file, track_ids=False)
+
+    def __call__(self, item: JsonLine) -> Case | Problem:
+        n, file = item.line, self.file
+        try:
+            raw = json.loads(item.text)
+        except json.JSONDecodeError as e:
+            return Problem(file, n, None, f"bad JSON: {e.msg} (column {e.colno})")
+        cid = raw.get("id") if isinstance(raw, dict) else None
+        subject = f"case {cid}" if isinstance(cid, str) else f"line {n}"
+        if not isinstance(raw, dict):
+            return Problem(file, n, subject, "each line must be a JSON object (a case)")
+        problems: list[Problem] = []
+        if _plain_case(raw):  # the common, well-formed line: no validator needed
+            spec = _Line(raw.get("id"), raw["event"], raw.get("persona"), raw.get("channel"), raw.get("attrs", {}))
+        else:
+            spec = validate_model(CaseSpec, raw, file, subject, problems, n)
+        out = self.resolver.resolve(spec, n) if spec is not None else problems
+        if isinstance(out, list):
+            return Problem(file, n, out[0].subject, "; ".join(p.message for p in out))
+        return out
+
+
+def iter_jsonl_cases(path: str | os.PathLike, manifest: Manifest) -> Iterator[Case | Problem]:
+    """Cases from JSON Lines, read lazily: a catalog of millions of cases is never held in
+    memory. Case ids are not checked for duplicates (rows carry them; both are written)."""
+    resolve = JsonLineResolver(manifest, relative_path(Path(path)))
+    for item in iter_jsonl_lines(path):
+        yield resolve(item)
+
+
+@dataclass
+class CatalogStream:
+    """A catalog to run: iterate it for cases (with problems in place), or hand `raw` and
+    `prepare` to workers so that parsing happens there too."""
+
+    name: str
+    loaded: LoadedCatalog | None          # the YAML catalog; None for JSON Lines
+    raw: Iterable[Any]
+    prepare: Callable[[Any], Case | Problem] | None = None
+
+    def __iter__(self) -> Iterator[Case | Problem]:
+        if self.prepare is None:
+            return iter(self.raw)
+        return map(self.prepare, self.raw)
 
 
 _CASE_KEYS = frozenset(CaseSpec.model_fields)
@@ -615,15 +659,15 @@ def _plain_case(raw: dict) -> bool:
             and type(raw.get("attrs", {})) is dict and all(type(k) is str for k in raw.get("attrs", {})))
 
 
-def open_catalog(path: str | os.PathLike, manifest: Manifest) -> tuple[str, Iterator[Case | Problem], Any]:
-    """(display name, the cases in order with problems between them, the loaded YAML catalog
-    or None for JSON Lines). `.jsonl` streams; anything else is a YAML catalog."""
+def open_catalog(path: str | os.PathLike, manifest: Manifest) -> CatalogStream:
+    """A YAML catalog, or JSON Lines if the name ends in `.jsonl` (streamed)."""
     if str(path).endswith(".jsonl"):
+        file = relative_path(Path(path))
         if not Path(path).is_file():
-            raise InputError(Problem(relative_path(Path(path)), None, None, "no such file"))
-        return relative_path(Path(path)), iter_jsonl_cases(path, manifest), None
+            raise InputError(Problem(file, None, None, "no such file"))
+        return CatalogStream(file, None, iter_jsonl_lines(path), JsonLineResolver(manifest, file))
     loaded = load_catalog(path)
-    return loaded.path, iter_cases(loaded, manifest), loaded
+    return CatalogStream(loaded.path, loaded, iter_cases(loaded, manifest))
 
 
 def _fast_check(spec: Attribute):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from .batch import run_cases
 from .errors import Problem
@@ -60,15 +60,15 @@ def attribution_of(evaluator: Evaluator, case: Case) -> list[tuple[int, tuple[fl
 
 
 def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by: str = "effort",
-         workers: int = 1) -> tuple[Ranking, list[Problem]]:
+         workers: int = 1, watch: Callable[[Iterator], Iterator] = iter) -> tuple[Ranking, list[Problem]]:
     """Every rule's attribution over the cases, ranked; with the problems of cases that
-    could not be evaluated."""
+    could not be evaluated. `watch` wraps the stream of per-case results (a progress bar)."""
     cps = evaluator.cps
     per_rule = {r.index: Attribution(r.id, cause=r.cause.value, owner=r.rule.owner) for r in cps.rules}
-    items = (x.case if isinstance(x, CaseResult) else x for x in cases)
+    items = cases if hasattr(cases, "prepare") else (x.case if isinstance(x, CaseResult) else x for x in cases)
     problems: list[Problem] = []
     n = 0
-    for res in run_cases(lambda case: attribution_of(evaluator, case), items, workers):
+    for res in watch(run_cases(lambda case: attribution_of(evaluator, case), items, workers)):
         if isinstance(res, Problem):
             problems.append(res)
             continue

@@ -16,23 +16,48 @@ class Firing:
     rule: int                       # index into CompiledPolicySet.rules
     rule_id: str
     on_steps: tuple[str, ...]       # steps already required that it matched on
-    facts: tuple[tuple[str, Any], ...]  # case attributes its conditions read, with their values
+    facts: tuple[tuple[str, Any], ...]  # the life event and the case attributes its conditions read
     requires: tuple[str, ...]       # actions it required, in `then` order
 
 
-@dataclass(frozen=True)
 class Trace:
-    case: Case
-    firings: tuple[Firing, ...]     # sorted by rule id: never by the order the engine fired
-    excluded: frozenset[int] = frozenset()  # rules left out of this replay (policy_steps, rank)
+    """Which rules fired for a case, and from that everything about each firing.
+
+    An engine records only the set of rules that fired (the result of a replay does not
+    depend on the order they fired in); the firings with their facts are built when first
+    read, so a batch run that never explains a case never pays for them."""
+
+    __slots__ = ("case", "fired", "excluded", "cps", "_firings")
+
+    def __init__(self, cps: CompiledPolicySet, case: Case, fired: frozenset[int],
+                 excluded: frozenset[int] = frozenset()):
+        self.cps, self.case, self.fired, self.excluded = cps, case, fired, excluded
+        self._firings: tuple[Firing, ...] | None = None
 
     @property
-    def fired(self) -> frozenset[int]:
-        return frozenset(f.rule for f in self.firings)
+    def firings(self) -> tuple[Firing, ...]:
+        """Sorted by rule (rule ids sort the rules): never by the order the engine fired."""
+        if self._firings is None:
+            cps, attrs = self.cps, self.case.attrs
+            out = []
+            for i in sorted(self.fired):
+                r = cps.rules[i]
+                out.append(Firing(
+                    rule=i, rule_id=r.id, on_steps=tuple(cps.actions[s] for s in r.needs),
+                    facts=(("event", self.case.event),) + tuple((k, attrs[k]) for k in r.attributes if k in attrs),
+                    requires=tuple(cps.actions[s] for s in r.requires),
+                ))
+            self._firings = tuple(out)
+        return self._firings
+
+    @property
+    def step_ids(self) -> frozenset[int]:
+        rules = self.cps.rules
+        return frozenset(s for i in self.fired for s in rules[i].requires)
 
     @property
     def actions(self) -> frozenset[str]:
-        return frozenset(a for f in self.firings for a in f.requires)
+        return frozenset(self.cps.actions[s] for s in self.step_ids)
 
     def without(self, rules: frozenset[int]) -> "Trace":
         """The trace of this case with `rules` removed, read off this trace alone.
@@ -42,35 +67,37 @@ class Trace:
         (a firing survives when every step it matched on is still required by a survivor).
         Equal to a replay with `rules` removed; the tests check that on both engines."""
         if not (rules & self.fired):
-            return self if rules <= self.excluded else Trace(self.case, self.firings, self.excluded | rules)
-        pending = [f for f in self.firings if f.rule not in rules]
-        have: set[str] = set()
-        live: list[Firing] = []
+            return self if rules <= self.excluded else Trace(self.cps, self.case, self.fired, self.excluded | rules)
+        compiled = self.cps.rules
+        pending = [compiled[i] for i in self.fired if i not in rules]
+        have: set[int] = set()
+        live: list[int] = []
         progress = True
         while progress:
             progress = False
             waiting = []
-            for f in pending:
-                if all(s in have for s in f.on_steps):
-                    live.append(f)
-                    have.update(f.requires)
+            for r in pending:
+                if all(s in have for s in r.needs):
+                    live.append(r.index)
+                    have.update(r.requires)
                     progress = True
                 else:
-                    waiting.append(f)
+                    waiting.append(r)
             pending = waiting
-        live.sort(key=lambda f: f.rule)
-        return Trace(self.case, tuple(live), self.excluded | rules)
+        return Trace(self.cps, self.case, frozenset(live), self.excluded | rules)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Trace) and self.fired == other.fired and self.case == other.case
+                and self.excluded == other.excluded and self.cps is other.cps)
+
+    def __hash__(self) -> int:
+        return hash((self.fired, self.case.id, self.excluded))
+
+    def __repr__(self) -> str:
+        ids = sorted(self.cps.rules[i].id for i in self.fired)
+        return f"Trace(case={self.case.id!r}, fired={ids}, excluded={sorted(self.excluded)})"
 
 
 def build_trace(cps: CompiledPolicySet, case: Case, fired: Iterable[int],
                 excluded: frozenset[int] = frozenset()) -> Trace:
-    firings = []
-    for i in sorted(set(fired)):
-        r = cps.rules[i]
-        facts = tuple((k, case.attrs[k]) for k in r.attributes if k in case.attrs)
-        firings.append(Firing(
-            rule=i, rule_id=r.id, on_steps=tuple(cps.actions[s] for s in r.needs),
-            facts=(("event", case.event),) + facts,
-            requires=tuple(cps.actions[s] for s in r.requires),
-        ))
-    return Trace(case=case, firings=tuple(firings), excluded=excluded)
+    return Trace(cps, case, frozenset(fired), excluded)
