@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_POLICIES = "policies/bank"
 DEFAULT_CATALOG = "cases/life-events.yaml"
 DEFAULT_SNAPSHOT = "friction.lock.json"
+DEFAULT_FUZZ_DB = ".friction/fuzz"
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -357,6 +358,57 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
                                       workers or engine.default_workers(), lambda it: _progress(it, "ranking"))
     click.echo(report.render_rank(ranking, fmt, top or None), nl=False)
     _case_problems_exit(problems)
+
+
+@main.command()
+@click.argument("policy_set", required=False)
+@click.option("--limit", "limits", multiple=True, metavar="METRIC<=N",
+              help="A limit no case may break (repeatable); default: the manifest's `limits`.")
+@click.option("--event", "events", multiple=True, help="Only this life event (repeatable).")
+@click.option("--examples", type=click.IntRange(1), default=300, show_default=True, help="Cases to try at most.")
+@click.option("--seed", type=int, help="Make the search repeatable (Hypothesis then saves nothing).")
+@click.option("--db", default=DEFAULT_FUZZ_DB, show_default=True,
+              help="Folder for counterexamples, tried first next run (commit it to share them).")
+@click.option("--no-db", is_flag=True, help="Keep no counterexamples.")
+@engine_option
+@input_errors_exit_2
+def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...], examples: int,
+         seed: int | None, db: str, no_db: bool, engine_name: str) -> None:
+    """Search for the customer on their worst day: a case that breaks a limit, shrunk to
+    the fewest attributes away from their defaults. Exit 1 when one is found, 0 when none
+    was found within the budget, 2 on bad input."""
+    import yaml
+
+    from engine import fuzz as fuzz_mod
+    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
+    parsed = [fuzz_mod.parse_limit(t) for t in limits] or fuzz_mod.manifest_limits(cps.manifest)
+    res = fuzz_mod.fuzz(cps, parsed, events=events or None, examples=examples, seed=seed,
+                        database=None if no_db else db, engine=engine_name)
+    what = ", ".join(map(str, parsed))
+    if res.found is None:
+        click.echo(f"no counterexample: {res.tried} cases of {cps.name} {cps.manifest.version} "
+                   f"kept {what} (budget --examples {examples}).")
+        return
+    m = cps.manifest
+    r = res.result
+    values = ", ".join(f"{lim.metric} = {fuzz_mod._value(r, lim.metric):g}" for lim in res.broken)
+    first = len(fuzz_mod.away_from_defaults(res.first, m))
+    shrunk = len(fuzz_mod.away_from_defaults(res.found, m))
+    entry = fuzz_mod.catalog_entry(res.found, m, f"fuzz/{res.found.event}")
+    click.echo(f"# broken: {', '.join(map(str, res.broken))} ({values}) after {res.tried} cases; the first "
+               f"counterexample had {first} attributes away from their defaults, shrunk to {shrunk}.")
+    if res.worst is not None and res.worst is not res.found:
+        w = res.worst_result
+        worst = ", ".join(f"{lim.metric} = {fuzz_mod._value(w, lim.metric):g}" for lim in res.limits)
+        click.echo(f"# worst case seen: {res.worst.event} from {res.worst.channel} ({worst}), "
+                   f"{len(fuzz_mod.away_from_defaults(res.worst, m))} attributes away from defaults: "
+                   + ", ".join(f"{k}={v}" for k, v in fuzz_mod.away_from_defaults(res.worst, m).items()))
+    click.echo("# Paste under `cases:` in a catalog:")
+    click.echo(yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, default_flow_style=None).rstrip())
+    click.echo("# Its journey:")
+    for i, s in enumerate(r.journey.steps, 1):
+        click.echo(f"#  {i:>2}. {s.action}  ({s.lane.value}, {s.department}, {s.channel})  [{', '.join(s.rules)}]")
+    sys.exit(EXIT_FAILED)
 
 
 @main.command("compile")
