@@ -308,15 +308,15 @@ def snapshot(policy_set: str | None, catalog: str | None, output: str, engine_na
 def lint(policy_set: str | None, catalogs: tuple[str, ...], fmt: str) -> None:
     """Static checks: unknown names, rules that can never fire, duplicates, shadowed rules,
     chaining cycles, unused manifest entries. Exit 1 when any error is found."""
-    from engine import lint as lint_mod
+    from engine.lint import format_findings, has_errors, lint as run_lint
     if not catalogs and policy_set is None:
         catalogs = (_catalog(None),)
-    findings = lint_mod.lint(_policies(policy_set), list(catalogs))
+    findings = run_lint(_policies(policy_set), list(catalogs))
     if fmt == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
     else:
-        click.echo(lint_mod.format_findings(findings))
-    if lint_mod.has_errors(findings):
+        click.echo(format_findings(findings), nl=False)
+    if has_errors(findings):
         sys.exit(EXIT_FAILED)
 
 

@@ -30,6 +30,11 @@ SHORT = {
 }
 
 
+# Flag kinds as the terminal table shows them (JSON and CSV keep the full names).
+FLAG_LABEL = {"policy-made": "policy", "channel-switch": "switch", "repeated-ask": "re-ask",
+              "silent-wait": "wait", "handoffs": "handoffs", "limit": "limit"}
+
+
 def result_to_dict(r: CaseResult) -> dict[str, Any]:
     return r.as_dict()
 
@@ -149,8 +154,8 @@ class RowWriter:
             return
         rows = []
         for r in self.kept:
-            kinds = Counter(r.flags)
-            rows.append([r.id, *r.values, ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
+            kinds = Counter(FLAG_LABEL.get(k, k) for k in r.flags)
+            rows.append([r.id, *r.values, " ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
         t = self.summary()
         rows.append([f"TOTAL ({self.cases} cases)", *(t[m] for m in _VALUE_KEYS), ""])
         md = self.fmt == "markdown"
