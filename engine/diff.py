@@ -23,6 +23,7 @@ class CaseDiff:
     added_steps: list[str] = field(default_factory=list)
     flags_gone: list[str] = field(default_factory=list)
     flags_new: list[str] = field(default_factory=list)
+    flag_change: dict[str, int] = field(default_factory=dict)   # kind -> count after - before
 
     @property
     def delta(self) -> dict[str, float]:
@@ -75,6 +76,9 @@ def diff(baseline: Evaluation, draft: Evaluation) -> Diff:
             fb = {_flag_key(f): f.message for f in b.flags}
             cd.flags_gone = [m for k, m in fa.items() if k not in fb]
             cd.flags_new = [m for k, m in fb.items() if k not in fa]
+            kinds = sorted({f.kind for f in a.flags} | {f.kind for f in b.flags})
+            cd.flag_change = {k: n for k in kinds
+                              if (n := sum(f.kind == k for f in b.flags) - sum(f.kind == k for f in a.flags))}
         cases.append(cd)
     tb, ta = baseline.totals, draft.totals
     return Diff(

@@ -237,7 +237,8 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
             "baseline": d.baseline, "draft": d.draft, "catalog": d.catalog,
             "cases": [{"id": c.case, "before": c.before, "after": c.after, "delta": c.delta,
                        "removed_steps": c.removed_steps, "added_steps": c.added_steps,
-                       "flags_gone": c.flags_gone, "flags_new": c.flags_new} for c in d.cases],
+                       "flags_gone": c.flags_gone, "flags_new": c.flags_new, "flag_change": c.flag_change}
+                      for c in d.cases],
             "totals": {"before": d.totals_before, "after": d.totals_after, "delta": d.totals_delta},
         }, indent=2, ensure_ascii=False) + "\n"
     md = fmt == "markdown"
@@ -260,15 +261,16 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
     if not md:
         out.append("totals: " + ", ".join(f"{SHORT.get(k, k)} {tb[k]:g} → {ta[k]:g}" for k in keys))
         out.append("")
-    details = [c for c in shown if c.removed_steps or c.added_steps or c.flags_gone or c.flags_new]
+    details = [c for c in shown if c.removed_steps or c.added_steps or c.flag_change]
     if details:
         out.append("#### What changes per case" if md else "What changes per case:")
         for c in details:
             out.append(f"- **{c.case}**" if md else f"- {c.case}")
-            for label, items in (("steps removed", c.removed_steps), ("steps added", c.added_steps),
-                                 ("flags gone", c.flags_gone), ("flags new", c.flags_new)):
+            for label, items in (("steps removed", c.removed_steps), ("steps added", c.added_steps)):
                 if items:
                     out.append(f"  - {label}: " + "; ".join(items))
+            if c.flag_change:
+                out.append("  - flags: " + ", ".join(f"{k} {n:+d}" for k, n in c.flag_change.items()))
         out.append("")
     unchanged = len(d.cases) - sum(c.changed for c in d.cases)
     out.append(f"{sum(c.changed for c in d.cases)} case(s) changed, {unchanged} unchanged.")
