@@ -47,7 +47,7 @@ class CompiledPolicySet:
     steps: tuple[Step, ...]             # step id -> definition
     step_ids: dict[str, int]
     source: str                         # the generated matcher module
-    matchers: dict[str, Callable[[Mapping[str, Any]], list[int]]] = field(repr=False)
+    matchers: dict[str, Callable[[Mapping[str, Any]], tuple[list[int], list[int]]]] = field(repr=False)
     rule_index: dict[str, int] = field(repr=False)
     # Precomputed per step id, so each journey is built from small ints and shared dicts.
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
@@ -69,7 +69,10 @@ class CompiledPolicySet:
     def candidates(self, case: Case) -> list[int]:
         """Rules whose event and case conditions hold (steps not yet considered)."""
         match = self.matchers.get(case.event)
-        return match(case.attrs) if match else []
+        if match is None:
+            return []
+        ready, waiting = match(case.attrs)
+        return ready + waiting
 
     def rule_ids(self, causes: set[Cause]) -> frozenset[int]:
         return frozenset(r.index for r in self.rules if r.cause in causes)
@@ -115,54 +118,60 @@ def _lit(value: Any) -> str:
     raise TypeError(f"not a plain value: {value!r}")
 
 
-def _attr(name: str) -> str:
-    return f"a.get({_lit(name)}, MISSING)"
-
-
-def _condition(c: Condition) -> str:
-    """A Python expression over the attribute dict `a`. A missing attribute makes every
-    comparison false, `ne` and `not_in` included, as in durable_rules."""
+def _condition(c: Condition, local: dict[str, str]) -> str:
+    """A Python expression over attributes already read into locals (`local`: attribute ->
+    variable; MISSING when the case lacks it). A missing attribute makes every comparison
+    false, `ne` and `not_in` included, as in durable_rules."""
     if c.all is not None:
-        return "(" + " and ".join(map(_condition, c.all)) + ")" if c.all else "True"
+        return "(" + " and ".join(_condition(x, local) for x in c.all) + ")"
     if c.any is not None:
-        return "(" + " or ".join(map(_condition, c.any)) + ")" if c.any else "False"
-    key = _lit(c.attr)
+        return "(" + " or ".join(_condition(x, local) for x in c.any) + ")"
+    v = local[c.attr]
     if c.op == "present":
-        return f"({key} in a)" if c.value else f"({key} not in a)"
+        return f"({v} is not MISSING)" if c.value else f"({v} is MISSING)"
     if c.op == "eq":
-        return f"({_attr(c.attr)} == {_lit(c.value)})"
+        return f"({v} == {_lit(c.value)})"      # MISSING equals nothing
     if c.op == "in":
-        return f"({_attr(c.attr)} in ({', '.join(map(_lit, c.value))},))"
+        return f"({v} in ({', '.join(map(_lit, c.value))},))"
     py = {"ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "not_in": "not in"}[c.op]
     right = f"({', '.join(map(_lit, c.value))},)" if c.op == "not_in" else _lit(c.value)
-    return f"({key} in a and a[{key}] {py} {right})"
+    return f"({v} is not MISSING and {v} {py} {right})"
 
 
-def when_expression(when: When) -> str:
-    parts = [_condition(c) for c in when.all]
+def when_expression(when: When, local: dict[str, str] | None = None) -> str:
+    """The case conditions of a rule as one Python expression. Without `local`, attributes
+    are read from the dict `a` where they are used."""
+    if local is None:
+        local = {name: f"a.get({_lit(name)}, MISSING)" for name in sorted(when.attributes())}
+    parts = [_condition(c, local) for c in when.all]
     if when.any:
-        parts.append("(" + " or ".join(map(_condition, when.any)) + ")")
+        parts.append("(" + " or ".join(_condition(c, local) for c in when.any) + ")")
     return " and ".join(parts) if parts else "True"
 
 
 def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule]) -> str:
     lines = [
         f"# friction: matchers compiled from policy set {name!r}.",
-        "# One function per life event returns the rules whose case conditions hold;",
-        "# chaining on required steps is done by the replay loop.",
+        "# One function per life event: the rules whose case conditions hold, as (rules that",
+        "# fire at once, rules that wait for steps). Chaining is done by the replay loop.",
         "",
     ]
     table = []
     for n, event in enumerate(sorted(events)):
+        mine = [r for r in rules if not r.events or event in r.events]
+        used = sorted(set().union(*(r.rule.when.attributes() for r in mine)))
+        local = {attr: f"v{k}" for k, attr in enumerate(used)}
         fn = f"match_{n}"
         lines.append(f"def {fn}(a):  # life event {event!r}")
-        lines.append("    m = []")
-        for r in rules:
-            if r.events and event not in r.events:
-                continue
-            lines.append(f"    if {when_expression(r.rule.when)}:  # {r.id!r}")
-            lines.append(f"        m.append({r.index})")
-        lines.append("    return m")
+        lines.append("    get = a.get")
+        for attr, var in local.items():
+            lines.append(f"    {var} = get({_lit(attr)}, MISSING)")
+        lines.append("    ready, waiting = [], []")
+        for r in mine:
+            into = "waiting" if r.needs else "ready"
+            lines.append(f"    if {when_expression(r.rule.when, local)}:  # {r.id!r}")
+            lines.append(f"        {into}.append({r.index})")
+        lines.append("    return ready, waiting")
         lines.append("")
         table.append(f"    {event!r}: {fn},")
     lines.append("MATCHERS = {")

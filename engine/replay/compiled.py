@@ -12,6 +12,7 @@ class CompiledEngine:
 
     def __init__(self, cps: CompiledPolicySet):
         self.cps = cps
+        self._matchers = cps.matchers
         self._needs = [len(r.needs) for r in cps.rules]
         self._requires = [r.requires for r in cps.rules]
         # step id -> rules that wait on it: static, so a case only counts down
@@ -21,16 +22,17 @@ class CompiledEngine:
                 self._waiting[s].append(r.index)
 
     def fire(self, case: Case, excluded: frozenset[int] = frozenset()) -> list[int]:
+        match = self._matchers.get(case.event)
+        if match is None:
+            return []
+        ready, candidates = match(case.attrs)
+        if excluded:
+            ready = [r for r in ready if r not in excluded]
+            candidates = [r for r in candidates if r not in excluded]
+        if not candidates:
+            return ready  # nothing waits on a step: every rule that matched fires
         needs, requires, waiting = self._needs, self._requires, self._waiting
-        ready: list[int] = []
-        missing: dict[int, int] = {}   # candidate rules still waiting, with how many steps they lack
-        for r in self.cps.candidates(case):
-            if excluded and r in excluded:
-                continue
-            if needs[r]:
-                missing[r] = needs[r]
-            else:
-                ready.append(r)
+        missing = {r: needs[r] for r in candidates}   # rules still waiting, with how many steps they lack
         fired: list[int] = []
         have: set[int] = set()
         while ready:
