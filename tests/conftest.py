@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from engine.testing import register_profiles
+
+# Hypothesis profiles: "ci" (bounded, derandomized) unless FRICTION_HYPOTHESIS_PROFILE says
+# "dev" or "thorough". Loaded here, before any test module reads settings.default.
+register_profiles()
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

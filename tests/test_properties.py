@@ -6,6 +6,7 @@ against deliberately broken components to show they can fail.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Callable
 
@@ -16,14 +17,12 @@ from hypothesis import strategies as st
 import engine
 import engine.evaluate
 from engine.errors import InputError
-from engine.journey import Journey
 from engine.load import policy_set_from_data
 from engine.model import CUSTOMER_VISIBLE, Manifest
 from engine.replay.compiled import CompiledEngine
 from engine.report import result_to_dict
-from engine.testing import attribute_values, cases, personas, policy_sets, register_profiles, scenarios
+from engine.testing import attribute_values, cases, personas, policy_sets, scenarios
 
-register_profiles()
 
 RETE_EXAMPLES = max(5, settings.default.max_examples // 4)
 
@@ -141,6 +140,30 @@ def prop_rebuilt_without_rule_equals_left_out(scenario, data) -> None:
         assert result_to_dict(gone) == result_to_dict(left_out), f"rebuilt without {rid!r} != left out"
 
 
+def prop_shortcuts_agree_with_the_full_path(scenario, data) -> None:
+    """What the engine reads off a trace or takes from its cache equals what a replay and
+    a full evaluation give: `Trace.without` (policy-made steps, attribution) against a
+    replay with those rules left out, `Evaluator.values` against `result`, and cached
+    `Evaluator.row`s (shared by cases that fire the same rules) against `evaluate`."""
+    manifest, files, case_list = scenario
+    cps = build(manifest, files)
+    ev = engine.Evaluator(cps)
+    n = len(cps.rules)
+    policy_rules = cps.rule_ids({engine.Cause.policy, engine.Cause.practice})
+    for case in case_list * 2:   # twice: the second time rows come from the cache
+        result = ev.evaluate(case)
+        trace = result.trace
+        assert ev.row(case).as_dict() == result_to_dict(result), "cached row != evaluate"
+        assert result.policy_made == required(trace) - required(ev.replay(case, policy_rules))
+        left_out = [frozenset({i}) for i in sorted(trace.fired)]
+        left_out.append(frozenset(data.draw(st.sets(st.sampled_from(range(n))), label="left out")))
+        for rules in left_out:
+            read_off = trace.without(rules)
+            assert read_off.fired == ev.replay(case, rules).fired, f"without({sorted(rules)}) != replay"
+            full = ev.result(read_off)
+            assert ev.values(read_off) == (*(full.metrics[m] for m in engine.METRICS), full.effort)
+
+
 def check_result(result: engine.CaseResult, ps: engine.PolicySet) -> None:
     """Invariants of one result: metric bounds, journey order and shape."""
     m = result.metrics
@@ -186,8 +209,8 @@ def prop_json_round_trip(scenario) -> None:
 
 
 @given(policy_sets())
-def test_every_generated_policy_set_loads_whole(data):
-    manifest, files = data
+def test_every_generated_policy_set_loads_whole(generated):
+    manifest, files = generated
     ps = policy_set_from_data(manifest, files)
     assert sorted(r.id for r in ps.rules) == sorted(r["id"] for r in all_rules(files))
 
@@ -210,6 +233,11 @@ def test_removing_a_rule_never_adds_steps(scenario, data):
 @given(scenarios(), st.data())
 def test_a_set_rebuilt_without_a_rule_gives_what_leaving_it_out_gives(scenario, data):
     prop_rebuilt_without_rule_equals_left_out(scenario, data)
+
+
+@given(scenarios(), st.data())
+def test_shortcuts_agree_with_replays_and_full_evaluation(scenario, data):
+    prop_shortcuts_agree_with_the_full_path(scenario, data)
 
 
 @given(scenarios())
@@ -307,7 +335,7 @@ def journey_in_file_order(real: Callable) -> Callable:
             ready = [s for s in pending.values() if not set(s.after) & set(pending)]
             first = min(ready, key=lambda s: min(where[r] for r in s.rules))
             ordered.append(pending.pop(first.action))
-        return Journey(trace=journey.trace, steps=tuple(ordered))
+        return dataclasses.replace(journey, steps=tuple(ordered))
     return broken
 
 
