@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem, did_you_mean
 from .model import (
-    CUSTOMER_VISIBLE, INTERNAL_CHANNEL, LIST_OPERATORS, ORDERED_OPERATORS, PERSONA_KEYS,
+    CUSTOMER_VISIBLE, EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, LIST_OPERATORS, ORDERED_OPERATORS, PERSONA_KEYS,
     Attribute, Case, CaseSpec, Catalog, Condition, Manifest, PolicySet, Rule, RuleFile, Step,
 )
 
@@ -675,6 +675,8 @@ def _fast_check(spec: Attribute):
     types = {"bool": (bool,), "int": (int,), "number": (int, float), "str": (str,)}[spec.type]
     lo = -math.inf if spec.min is None else spec.min
     hi = math.inf if spec.max is None else spec.max
+    int_limit = INT_LIMIT if spec.type == "int" else EXACT_LIMIT
+    int_lo = -int_limit - (spec.type == "int")
     allowed = None if spec.values is None else frozenset((type(v), v) for v in spec.values)
 
     def ok(v: Any) -> bool:
@@ -683,6 +685,8 @@ def _fast_check(spec: Attribute):
             return False
         if allowed is not None and (t, v) not in allowed and not (t is int and (float, v) in allowed) \
                 and not (t is float and (int, v) in allowed):
+            return False
+        if t is int and not int_lo <= v <= int_limit:
             return False
         return t in (bool, str) or lo <= v <= hi
     return ok

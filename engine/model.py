@@ -86,6 +86,9 @@ OPERATOR_SYNONYMS = {
 }
 LIST_OPERATORS = frozenset({"in", "not_in"})
 
+INT_LIMIT = 2 ** 63 - 1      # int attributes: 64-bit integers
+EXACT_LIMIT = 2 ** 53        # int values of number attributes: exact as doubles
+
 RESERVED_ATTRIBUTES = frozenset({"id", "kind", "sid", "event", "channel", "persona"})
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -332,6 +335,12 @@ class Attribute(Strict):
             return f"expected {self.type}, got {type(value).__name__} {value!r}"
         if isinstance(value, float) and not math.isfinite(value):
             return "expected a finite number"
+        if isinstance(value, int) and not isinstance(value, bool):
+            # Where the engines agree: durable_rules keeps ints in 64 bits and compares an int
+            # with a float as doubles, exact up to 2**53.
+            limit = INT_LIMIT if self.type == "int" else EXACT_LIMIT
+            if not -limit - (self.type == "int") <= value <= limit:
+                return f"{value} is beyond ±{limit} (the largest {'64-bit integer' if self.type == 'int' else 'integer a number attribute compares exactly'})"
         if self.values is not None and value not in self.values:
             allowed = ", ".join(map(repr, self.values))
             return f"{value!r} is not one of {allowed}{did_you_mean(value, map(str, self.values))}"

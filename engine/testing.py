@@ -49,7 +49,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from .model import (
-    INTERNAL_CHANNEL, METRICS, RESERVED_ATTRIBUTES, Attribute, Case, Manifest,
+    EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, METRICS, RESERVED_ATTRIBUTES, Attribute, Case, Manifest,
 )
 
 __all__ = [
@@ -60,8 +60,6 @@ __all__ = [
 PROFILE_ENV = "FRICTION_HYPOTHESIS_PROFILE"
 PROFILES = ("ci", "dev", "thorough")
 
-INT64 = 2 ** 63
-EXACT_FLOAT_INT = 2 ** 53   # above this an int and a float can compare differently in C doubles
 SAFE_FLOAT = 1e15           # floats below this (and rounded to 4 places) print without exponent
 
 # Text that has broken code generators, YAML writers and rule engines before.
@@ -132,20 +130,20 @@ def is_rete_safe(value: Any, type_: str = "number") -> bool:
     if isinstance(value, bool) or isinstance(value, str):
         return True
     if isinstance(value, int):
-        bound = EXACT_FLOAT_INT if type_ == "number" else INT64 - 1
-        return -bound <= value <= bound
+        return Attribute(type="number" if type_ == "number" else "int").check(value) is None
     if isinstance(value, float):
-        return math.isfinite(value) and "e" not in repr(value) and abs(value) <= EXACT_FLOAT_INT
+        return math.isfinite(value) and "e" not in repr(value) and abs(value) <= EXACT_LIMIT
     return False
 
 
 def _int_bounds(spec: Attribute, rete_safe: bool) -> tuple[int | None, int | None]:
     lo = None if spec.min is None else math.ceil(spec.min)
     hi = None if spec.max is None else math.floor(spec.max)
-    if rete_safe:
-        bound = EXACT_FLOAT_INT if spec.type == "number" else INT64 - 1
-        lo = -bound if lo is None else max(lo, -bound)
-        hi = bound if hi is None else min(hi, bound)
+    # The model refuses ints the engines would compare differently (model.Attribute.check).
+    top = EXACT_LIMIT if spec.type == "number" else INT_LIMIT
+    bottom = -EXACT_LIMIT if spec.type == "number" else -INT_LIMIT - 1
+    lo = bottom if lo is None else max(lo, bottom)
+    hi = top if hi is None else min(hi, top)
     return lo, hi
 
 
@@ -367,12 +365,11 @@ _SMALL_FLOATS = (0.5, -0.5, 1.5, 2.25, 0.1, 0.0, -0.0)
 def _number_literals(type_: str, rete_safe: bool) -> st.SearchStrategy[Any]:
     """Numbers of an attribute's type, with small ones (that cases hit) most likely."""
     small_ints = st.integers(-3, 8)
-    if type_ == "int":
-        wide = st.integers(-(INT64 - 1), INT64 - 1) if rete_safe else st.integers()
-        return st.one_of(small_ints, wide)
+    if type_ == "int":  # within what the model accepts (model.INT_LIMIT)
+        return st.one_of(small_ints, st.integers(-INT_LIMIT - 1, INT_LIMIT))
     floats = (_safe_floats(None, None) if rete_safe
               else st.floats(allow_nan=False, allow_infinity=False))
-    wide_ints = st.integers(-EXACT_FLOAT_INT, EXACT_FLOAT_INT) if rete_safe else st.integers()
+    wide_ints = st.integers(-EXACT_LIMIT, EXACT_LIMIT)
     return st.one_of(small_ints, st.sampled_from(_SMALL_FLOATS), floats, wide_ints)
 
 

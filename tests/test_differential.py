@@ -8,9 +8,9 @@ what `Trace.without` reads off the full trace).
 The rete engine registers a durable_rules ruleset per compiled policy set and cannot
 remove it, so each example builds its two Evaluators once and replays several cases.
 
-Numbers are drawn `rete_safe` (ints within 64 bits, or 2**53 where ints meet floats;
-floats that JSON writes without an exponent): outside that range durable_rules is known to differ; the xfail regressions at
-the end pin each known difference down to its smallest example.
+Numbers are drawn over everything the model accepts (ints within 64 bits, or 2**53 on
+`number` attributes, where durable_rules compares ints with floats as doubles; any finite
+float). The regressions at the end are the four differences this test once found.
 
 FRICTION_HYPOTHESIS_PROFILE=thorough runs many more examples.
 """
@@ -61,7 +61,7 @@ def assert_engines_agree(cps: engine.CompiledPolicySet, case_list: list[engine.C
     return fired
 
 
-@given(scenarios(rete_safe=True), st.data())
+@given(scenarios(), st.data())
 def test_compiled_and_rete_engines_agree_on_generated_policy_sets(scenario, data):
     manifest, files, case_list = scenario
     cps = engine.compile_policy_set(policy_set_from_data(manifest, files))
@@ -72,7 +72,7 @@ def test_compiled_and_rete_engines_agree_on_generated_policy_sets(scenario, data
 
 
 @settings(max_examples=max(5, settings.default.max_examples // 2))
-@given(scenarios(rete_safe=True, min_rules=2, max_cases=3), st.integers(1, 3))
+@given(scenarios(min_rules=2, max_cases=3), st.integers(1, 3))
 def test_engines_agree_when_rete_splits_the_rules_over_several_rulesets(scenario, chunk):
     # Big sets are split over several durable_rules rulesets (a node hangs past ~511
     # rules); chains then cross rulesets. A tiny chunk size exercises that on small sets.
@@ -107,7 +107,7 @@ BUNDLED = sorted(p.parent.name for p in (ROOT / "policies").glob("*/policy-set.y
 def test_compiled_and_rete_engines_agree_on_bundled_policy_sets(name):
     cps, compiled, reference = _bundled(name)
 
-    @given(st.lists(cases(cps.manifest, partial=True, rete_safe=True), min_size=1, max_size=4),
+    @given(st.lists(cases(cps.manifest, partial=True), min_size=1, max_size=4),
            st.sets(st.sampled_from(range(len(cps.rules))), max_size=3))
     def agree(case_list, excluded):
         fired = assert_engines_agree(cps, case_list, frozenset(excluded), (compiled, reference))
@@ -116,10 +116,9 @@ def test_compiled_and_rete_engines_agree_on_bundled_policy_sets(name):
     agree()
 
 
-# --------------------------------------------------------------------------- known differences
-# Smallest examples of what the property finds outside `rete_safe` numbers. Each is
-# strict: once the engine is fixed the test passes, pytest reports XPASS as a failure, and
-# the marker (and `rete_safe` in engine/testing.py) can go.
+# --------------------------------------------------------------------------- regressions
+# The smallest examples of the four differences the property found between the engines:
+# two fixed in the rete engine (exponents), two refused by the model (ints out of range).
 
 MANIFEST = {"name": "x", "events": ["e"], "departments": ["D"], "channels": ["web"]}
 
@@ -137,37 +136,39 @@ def _journeys(cps: engine.CompiledPolicySet, x) -> dict[str, tuple[str, ...]]:
     return {name: engine.Evaluator(cps, name).evaluate(case).journey.actions for name in engine.ENGINES}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "rete: durable_rules clamps ints beyond signed 64 bits to the int64 limits, so "
-    "2**63 equals 2**63 - 1 there; Python compares exactly (or the model should reject "
-    "such ints)"))
-def test_an_int_beyond_64_bits_is_not_clamped():
+def test_ints_beyond_64_bits_are_rejected_and_the_engines_agree_at_the_limit():
+    # Regression: durable_rules clamps ints to int64, so 2**63 "equalled" 2**63 - 1 there.
+    # Such values are now refused on the way in, for cases and conditions alike.
+    assert "64-bit" in engine.model.Attribute(type="int").check(2 ** 63)
+    assert engine.model.Attribute(type="int").check(2 ** 63 - 1) is None
+    with pytest.raises(engine.InputError, match="64-bit"):
+        _one_rule("int", {"eq": 2 ** 63})
     cps = _one_rule("int", {"eq": 2 ** 63 - 1})
-    assert _journeys(cps, 2 ** 63) == {"compiled": (), "rete": ()}
+    assert _journeys(cps, 2 ** 63 - 1) == {"compiled": ("s",), "rete": ("s",)}
+    assert _journeys(cps, -(2 ** 63)) == {"compiled": (), "rete": ()}
 
 
-@pytest.mark.xfail(strict=True, raises=engine.EngineError, reason=(
-    "rete: durable_rules' JSON parser rejects a number written with an exponent and no "
-    "decimal point ('1e-05', '1e+16', '5e-324', as json.dumps writes these floats): "
-    "'Could not assert fact, error code: 204'"))
 def test_a_float_case_value_written_with_an_exponent_is_accepted():
+    # Regression: json.dumps writes 1e-05, which durable_rules' parser refused (error 204).
     cps = _one_rule("number", {"ge": 0})
     assert _journeys(cps, 1e-05) == {"compiled": ("s",), "rete": ("s",)}
+    assert _journeys(cps, -1e-05) == {"compiled": (), "rete": ()}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rete: a condition value like `lt: 1.0e-05` makes durable_rules refuse the ruleset "
-    "('Could not create ruleset, error code: 204', a raw durable_rules_engine.error, not "
-    "an EngineError) when the Evaluator is created, although the set loads"))
 def test_a_float_condition_value_written_with_an_exponent_is_accepted():
+    # Regression: the same in a condition made durable_rules refuse the ruleset.
     cps = _one_rule("number", {"lt": 1e-05})
     assert _journeys(cps, 0) == {"compiled": ("s",), "rete": ("s",)}
+    assert _journeys(cps, 1.5e-05) == {"compiled": (), "rete": ()}
+    assert _journeys(cps, 5e-324) == {"compiled": ("s",), "rete": ("s",)}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "rete: durable_rules compares an int with a float as C doubles, so on a number "
-    "attribute 9007199254740992.0 equals 9007199254740993 (2**53 + 1); Python compares "
-    "exactly"))
-def test_an_int_beyond_2_53_is_compared_exactly_with_a_float():
-    cps = _one_rule("number", {"eq": 2 ** 53 + 1})
-    assert _journeys(cps, float(2 ** 53)) == {"compiled": (), "rete": ()}
+def test_ints_beyond_2_53_on_number_attributes_are_rejected():
+    # Regression: durable_rules compares an int with a float as doubles, so on a number
+    # attribute 9007199254740992.0 equalled 2**53 + 1. Such ints are refused on the way in.
+    assert "compares exactly" in engine.model.Attribute(type="number").check(2 ** 53 + 1)
+    with pytest.raises(engine.InputError, match="compares exactly"):
+        _one_rule("number", {"eq": 2 ** 53 + 1})
+    cps = _one_rule("number", {"eq": 2 ** 53})
+    assert _journeys(cps, float(2 ** 53)) == {"compiled": ("s",), "rete": ("s",)}
+    assert _journeys(cps, float(2 ** 53) * 2) == {"compiled": (), "rete": ()}

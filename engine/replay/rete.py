@@ -14,12 +14,17 @@ Every guard from shared/durable-rules-notes.md is applied here, and only here:
 - fact ids are unique small integers per case (identity is a 32-bit hash of `id`);
 - ruleset dicts are built fresh for each registration (the engine deletes `run` from
   them), names are unique per process, and big sets are split (~511 rules hang a node);
-- values reach the engine already typed by the manifest (it compares across types as text).
+- values reach the engine already typed by the manifest (it compares across types as text),
+  with ints in 64 bits and, on `number` attributes, within 2**53 (it clamps to int64 and
+  compares ints with floats as doubles; see model.Attribute.check);
+- numbers like 1e-05 are written 1.0e-05 for it (its JSON parser refuses the former).
 """
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import re
 import warnings
 from typing import Any
 
@@ -32,6 +37,32 @@ from ..trace import Trace, build_trace
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable(\.|$)")
 
 from durable import engine as _durable  # noqa: E402
+
+
+class _DurableJson:
+    """durable_rules' JSON parser rejects a number with an exponent and no decimal point
+    ('1e-05', as json.dumps writes that float): a ruleset with such a condition value is
+    refused and such a fact cannot be asserted. Everything durable_rules serialises goes
+    through here and gets '1.0e-05' instead; text inside strings is left alone."""
+
+    _NUMBER = re.compile(r'("(?:[^"\\]|\\.)*")|(-?\d+)(\.\d+)?([eE][-+]?\d+)?')
+    loads = staticmethod(json.loads)
+
+    @classmethod
+    def dumps(cls, obj: Any, **kw: Any) -> str:
+        text = json.dumps(obj, **kw)
+        if "e-" not in text and "e+" not in text:  # json.dumps always signs its exponents
+            return text
+        return cls._NUMBER.sub(cls._fix, text)
+
+    @staticmethod
+    def _fix(m: re.Match) -> str:
+        if m.group(1) or not m.group(4) or m.group(3):
+            return m.group(0)
+        return f"{m.group(2)}.0{m.group(4)}"
+
+
+_durable.json = _DurableJson  # the module's only use of json: dumps and loads
 
 __all__ = ["ReteEngine", "ruleset_definitions", "RULES_PER_RULESET"]
 
