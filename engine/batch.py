@@ -38,7 +38,7 @@ def default_workers() -> int:
 
 
 def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
-              chunksize: int = 200) -> Iterator[T | Problem]:
+              chunksize: int = 500) -> Iterator[T | Problem]:
     """`task(case)` for every case, in input order. A case the engine fails on becomes a
     Problem; the run goes on. `items` may be a CatalogStream, whose raw items are then
     parsed and validated in the workers too."""

@@ -119,12 +119,17 @@ def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
         for s in r.requires:
             causes.setdefault(s, set()).add(r.cause)
     actions, steps = cps.actions, cps.steps
-    return Journey(trace=trace, cps=cps, steps=tuple(
-        JourneyStep(
-            action=actions[s], step=steps[s], rules=tuple(sorted({rid for rid, _ in o.required[s]})),
-            causes=tuple(sorted(causes[s], key=_cause_order)), depth=o.depth[s],
-            after=tuple(actions[p] for p in o.preds[s]), id=s,
-        ) for s in o.ordered))
+    out = []
+    for s in o.ordered:
+        by = o.required[s]
+        cs = causes[s]
+        out.append(JourneyStep(
+            action=actions[s], step=steps[s],
+            rules=(by[0][0],) if len(by) == 1 else tuple(sorted({rid for rid, _ in by})),
+            causes=tuple(cs) if len(cs) == 1 else tuple(sorted(cs, key=_cause_order)),
+            depth=o.depth[s], after=tuple(actions[p] for p in o.preds[s]), id=s,
+        ))
+    return Journey(trace=trace, cps=cps, steps=tuple(out))
 
 
 def _cause_order(c: Cause) -> str:

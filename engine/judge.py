@@ -35,27 +35,28 @@ class Flag:
         return d
 
 
-def policy_ancestry(journey: Journey) -> dict[str, set[int]]:
-    """For each step, every rule (index) on any chain that required it."""
-    by_action: dict[str, list] = defaultdict(list)
-    for f in journey.trace.firings:
-        for a in f.requires:
-            by_action[a].append(f)
-    memo: dict[str, set[int]] = {}
+def policy_ancestry(cps: CompiledPolicySet, journey: Journey, only: set[str] | None = None) -> dict[str, set[int]]:
+    """For each step (or each of `only`), every rule (index) on any chain that required it."""
+    rules = cps.rules
+    by_step: dict[int, list[int]] = {}
+    for i in journey.trace.fired:
+        for s in rules[i].requires:
+            by_step.setdefault(s, []).append(i)
+    memo: dict[int, set[int]] = {}
 
-    def visit(action: str, path: frozenset[str]) -> set[int]:
-        if action in memo:
-            return memo[action]
+    def visit(step: int, path: frozenset[int]) -> set[int]:
+        if step in memo:
+            return memo[step]
         out: set[int] = set()
-        for f in by_action[action]:
-            out.add(f.rule)
-            for s in f.on_steps:
+        for i in by_step[step]:
+            out.add(i)
+            for s in rules[i].needs:
                 if s not in path:  # chains are acyclic in effect, but a rule may re-require its trigger
-                    out |= visit(s, path | {action})
-        memo[action] = out
+                    out |= visit(s, path | {step})
+        memo[step] = out
         return out
 
-    return {s.action: visit(s.action, frozenset()) for s in journey.steps}
+    return {s.action: visit(s.id, frozenset()) for s in journey.steps if only is None or s.action in only}
 
 
 def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
@@ -63,7 +64,6 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
     rules = cps.rules
     manifest = cps.manifest
     flags: list[Flag] = []
-
     owner_of = cps.owner_of
 
     def make(kind: str, message: str, steps: list[JourneyStep], rule_ids, metric=None) -> Flag:
@@ -71,24 +71,30 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
         owners = sorted({owner_of[r] for r in rule_ids})
         return Flag(kind, message, tuple(s.action for s in steps), tuple(rule_ids), tuple(owners), metric)
 
-    ancestry = policy_ancestry(journey) if policy_made else {}
-    for s in journey.steps:
-        if s.action in policy_made:
-            behind = sorted(rules[i].id for i in ancestry[s.action] if rules[i].cause in POLICY_CAUSES)
-            flags.append(make("policy-made", f"'{s.action}' is there only because of policy or practice "
-                              f"({', '.join(behind)})", [s], behind))
+    def one(kind: str, message: str, s: JourneyStep, rule_ids: tuple[str, ...]) -> Flag:
+        # one step, rule ids already sorted and distinct (a step's own, or read in index order)
+        return Flag(kind, message, (s.action,), rule_ids, tuple(sorted({owner_of[r] for r in rule_ids})), None)
+
+    if policy_made:
+        ancestry = policy_ancestry(cps, journey, policy_made)
+        for s in journey.steps:
+            if s.action in policy_made:
+                # rule indices sort as rule ids do (the compiled set is sorted by id)
+                behind = tuple(rules[i].id for i in sorted(ancestry[s.action]) if rules[i].cause in POLICY_CAUSES)
+                flags.append(one("policy-made", f"'{s.action}' is there only because of policy or practice "
+                                 f"({', '.join(behind)})", s, behind))
 
     visible = customer_visible(journey)
     seen_by_customer = {s.action for s in visible}
     case = journey.trace.case
     if visible and visible[0].channel != case.channel:
         s = visible[0]
-        flags.append(make("channel-switch", f"starts in {case.channel} but must {s.action} by {s.channel}",
-                          [s], s.rules))
+        flags.append(one("channel-switch", f"starts in {case.channel} but must {s.action} by {s.channel}",
+                         s, s.rules))
     for a, b in zip(visible, visible[1:]):
         if a.channel != b.channel:
-            flags.append(make("channel-switch", f"moves from {a.channel} to {b.channel} to {b.action}",
-                              [b], b.rules))
+            flags.append(one("channel-switch", f"moves from {a.channel} to {b.channel} to {b.action}",
+                             b, b.rules))
 
     asked: dict[str, list[JourneyStep]] = defaultdict(list)
     for s in journey.steps:
@@ -110,8 +116,8 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
     wait = manifest.thresholds.silent_wait_days
     for s in journey.steps:
         if s.days > wait and not s.step.informs:
-            flags.append(make("silent-wait", f"waits {s.days:g} days at '{s.action}' with no word "
-                              f"to the customer (threshold {wait:g})", [s], s.rules))
+            flags.append(one("silent-wait", f"waits {s.days:g} days at '{s.action}' with no word "
+                             f"to the customer (threshold {wait:g})", s, s.rules))
 
     counted = {
         "customer_steps": lambda s: s.lane == Lane.customer,
