@@ -151,27 +151,30 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str 
     stream = engine.open_catalog(_catalog(catalog), cps.manifest)
     evaluator = engine.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
     out = _open_output(output)
-    failed = 0
+    failed = bad_personas = 0
     try:
         writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, stream.name)
         encoder = report.RowEncoder(fmt)
         rows = engine.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
                                 workers or engine.default_workers())
         for row in _progress(rows, "evaluating"):
-            if isinstance(row, engine.Problem):
+            if isinstance(row, engine.Problem):   # every failed case arrives as a Problem
+                click.echo(f"error: {row}", err=True)
+                if (row.subject or "").startswith("persona "):
+                    bad_personas += 1
+                else:
+                    failed += 1
                 row = encoder.encode(row)
-            if row.error is not None:
-                failed += 1
-                click.echo(f"error: {row.error['file']}:{row.error['line']}: "
-                           f"{'case ' + row.error['id'] + ': ' if row.error['id'] else ''}{row.error['error']}",
-                           err=True)
             writer.add(row)
         writer.close()
     finally:
         if output:
             out.close()
+    if bad_personas:
+        click.echo(f"{bad_personas} persona(s) are invalid; their cases were not evaluated.", err=True)
     if failed:
         click.echo(f"{failed} case(s) could not be evaluated; {writer.cases} were.", err=True)
+    if failed or bad_personas:
         sys.exit(EXIT_INPUT)
 
 
@@ -343,7 +346,7 @@ def coverage(policy_set: str | None, catalog: str | None, minimum: float | None,
 @click.argument("catalog", required=False)
 @click.option("--by", type=click.Choice([*engine.METRICS, "effort"]), default="effort", show_default=True,
               help="Rank by what removing the rule takes away.")
-@click.option("--top", type=int, default=20, show_default=True, help="Rules to list (0: all).")
+@click.option("--top", type=click.IntRange(0), default=20, show_default=True, help="Rules to list (0: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @engine_option
 @workers_option

@@ -23,12 +23,16 @@ _prepare: Callable[[Any], Case | Problem] | None = None
 
 
 def _call(item: Any) -> Any:
-    if _prepare is not None:
-        item = _prepare(item)
+    return _call_with(_task, _prepare, item)
+
+
+def _call_with(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None, item: Any) -> Any:
+    if prepare is not None:
+        item = prepare(item)
     if isinstance(item, Problem):
         return item
     try:
-        return _task(item)  # type: ignore[misc]
+        return task(item)
     except EngineError as e:
         return Problem("<engine>", None, f"case {item.id}", str(e))
 
@@ -42,15 +46,15 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
     """`task(case)` for every case, in input order. A case the engine fails on becomes a
     Problem; the run goes on. `items` may be a CatalogStream, whose raw items are then
     parsed and validated in the workers too."""
-    global _task, _prepare
-    _task = task
-    _prepare = getattr(items, "prepare", None)
-    if _prepare is not None:
+    prepare = getattr(items, "prepare", None)
+    if prepare is not None:
         items = items.raw
     if workers <= 1:
         for item in items:
-            yield _call(item)
+            yield _call_with(task, prepare, item)
         return
+    global _task, _prepare   # read by the forked workers only
+    _task, _prepare = task, prepare
     # Pool.imap reads its whole input ahead; a semaphore keeps at most `window` cases in
     # flight, so memory stays flat while the workers never wait for a window to drain.
     window = threading.BoundedSemaphore(workers * chunksize * 4)

@@ -85,7 +85,7 @@ def diff(baseline: Evaluation, draft: Evaluation) -> Diff:
         baseline=f"{baseline.policy_set} {baseline.version}", draft=f"{draft.policy_set} {draft.version}",
         catalog=baseline.catalog, cases=cases,
         totals_before={k: tb[k] for k in DIFF_KEYS}, totals_after={k: ta[k] for k in DIFF_KEYS},
-        problems=[*baseline.problems, *draft.problems],
+        problems=list(dict.fromkeys([*baseline.problems, *draft.problems])),  # a bad case once, not per set
     )
 
 

@@ -17,6 +17,7 @@ would otherwise stay green forever.
 from __future__ import annotations
 
 import json
+import math
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, read_yaml, relative_path, validate_model
 from .measure import tidy_number
-from .model import METRICS, Strict
+from .model import METRICS, FiniteFloat, Strict
 
 __all__ = [
     "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",
@@ -48,9 +49,9 @@ def _listify(v: Any) -> Any:
 
 
 class Bound(Strict):
-    max: float | None = None
-    min: float | None = None
-    eq: float | None = None
+    max: FiniteFloat | None = None
+    min: FiniteFloat | None = None
+    eq: FiniteFloat | None = None
 
     @model_validator(mode="after")
     def _some(self) -> "Bound":
@@ -106,7 +107,13 @@ class Expect(Strict):
         """Metric bounds sit beside the other keys: `channels: {max: 2}`."""
         if isinstance(data, dict):
             data = dict(data)
-            data["metrics"] = {k: data.pop(k) for k in list(data) if k in SNAPSHOT_KEYS}
+            inline = {k: data.pop(k) for k in list(data) if k in SNAPSHOT_KEYS}
+            given = data.get("metrics")   # the long form, `metrics: {channels: {max: 2}}`, also works
+            if given is None:
+                data["metrics"] = inline
+            elif isinstance(given, dict):
+                data["metrics"] = {**given, **inline}
+            # anything else stays as given, for validation to say what is wrong with it
         return data
 
     @field_validator("no_flags")
@@ -283,6 +290,15 @@ def read_snapshot(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(Problem(file, e.lineno, None, f"not a snapshot: bad JSON ({e.msg})")) from None
     if not isinstance(data, dict) or data.get("friction_snapshot") != 1 or not isinstance(data.get("cases"), dict):
         raise InputError(Problem(file, 1, None, "not a friction snapshot (no friction_snapshot: 1 / cases)"))
+    ps = data.get("policy_set")
+    if not isinstance(ps, dict) or not isinstance(ps.get("path", ""), str) or not isinstance(data.get("catalog", ""), str):
+        raise InputError(Problem(file, None, None, "policy_set must be a mapping with a path, catalog a path"))
+    for cid, values in data["cases"].items():
+        if not isinstance(values, dict) or not all(
+                k in SNAPSHOT_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for k, v in values.items()):
+            raise InputError(Problem(file, None, f"case {cid}",
+                                     f"a snapshot case maps metrics ({', '.join(SNAPSHOT_KEYS)}) to numbers"))
     return data
 
 

@@ -115,14 +115,19 @@ def explain(cps: CompiledPolicySet, result: CaseResult) -> Explanation:
             requiring.setdefault(a, []).append(f)
     depth = {s.action: s.depth for s in result.journey.steps}
 
-    def chain(action: str, seen: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
+    memo: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    def chain(action: str) -> tuple[tuple[str, str], ...]:
         # Follow the shallowest derivation: the shortest story of how the step came to be.
-        f = min(requiring[action], key=lambda f: (max((depth[s] for s in f.on_steps), default=-1), f.rule_id))
-        before: tuple[tuple[str, str], ...] = ()
-        for s in f.on_steps:
-            if s not in seen:
-                before += tuple(x for x in chain(s, seen | {action}) if x not in before)
-        return before + ((action, f.rule_id),)
+        # Its steps are strictly shallower, so this recursion ends; memoised, it is linear.
+        if action not in memo:
+            f = min(requiring[action],
+                    key=lambda f: (max((depth[s] for s in f.on_steps), default=-1), f.rule_id))
+            before: dict[tuple[str, str], None] = {}
+            for s in f.on_steps:
+                before.update(dict.fromkeys(chain(s)))
+            memo[action] = (*before, (action, f.rule_id))
+        return memo[action]
 
     ex = Explanation(case.id, case.event, case.persona, case.channel, dict(case.attrs))
     for pos, s in enumerate(result.journey.steps, 1):

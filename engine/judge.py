@@ -36,27 +36,30 @@ class Flag:
 
 
 def policy_ancestry(cps: CompiledPolicySet, journey: Journey, only: set[str] | None = None) -> dict[str, set[int]]:
-    """For each step (or each of `only`), every rule (index) on any chain that required it."""
+    """For each step (or each of `only`), every rule (index) on any chain that required it:
+    the rules that required it, the rules that required the steps those matched on, and so
+    on (plain reachability; chains may loop back, so no result is memoised half-way)."""
     rules = cps.rules
     by_step: dict[int, list[int]] = {}
     for i in journey.trace.fired:
         for s in rules[i].requires:
             by_step.setdefault(s, []).append(i)
-    memo: dict[int, set[int]] = {}
-
-    def visit(step: int, path: frozenset[int]) -> set[int]:
-        if step in memo:
-            return memo[step]
-        out: set[int] = set()
-        for i in by_step[step]:
-            out.add(i)
-            for s in rules[i].needs:
-                if s not in path:  # chains are acyclic in effect, but a rule may re-require its trigger
-                    out |= visit(s, path | {step})
-        memo[step] = out
-        return out
-
-    return {s.action: visit(s.id, frozenset()) for s in journey.steps if only is None or s.action in only}
+    out: dict[str, set[int]] = {}
+    for step in journey.steps:
+        if only is not None and step.action not in only:
+            continue
+        found: set[int] = set()
+        seen, todo = {step.id}, [step.id]
+        while todo:
+            for i in by_step.get(todo.pop(), ()):
+                if i not in found:
+                    found.add(i)
+                    for s in rules[i].needs:
+                        if s not in seen:
+                            seen.add(s)
+                            todo.append(s)
+        out[step.action] = found
+    return out
 
 
 def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,

@@ -84,6 +84,8 @@ def parse_yaml(text: str, name: str) -> Any:
     """Parse YAML text with lines kept; `name` is used in errors."""
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except RecursionError:
+        raise InputError(Problem(name, None, None, "bad YAML: nested too deeply")) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         raise InputError(Problem(name, mark.line + 1 if mark else None, None,
@@ -177,10 +179,12 @@ def validate_model(model: type[BaseModel], raw: Any, file: str, subject: str | N
 
 
 def relative_path(path: Path) -> str:
+    """As the user would name it: relative below the working directory, else absolute."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(Path(path).absolute()) if rel.startswith("..") and Path(path).is_absolute() else rel
 
 
 # --------------------------------------------------------------------------- policy sets
@@ -409,29 +413,26 @@ def _check_condition(cond: Condition, manifest: Manifest, loc: tuple, at: Any, r
 
 
 def _after_cycle(graph: dict[str, list[str]]) -> list[str] | None:
-    """One cycle in the `after` graph, or None. Deterministic: nodes visited in sorted order."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt):]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+    """One cycle in the `after` graph, or None. Iterative (chains may be thousands long);
+    deterministic: nodes visited in sorted order."""
+    state: dict[str, int] = {}   # 1: on the current path, 2: done
+    for root in sorted(graph):
+        if root in state:
+            continue
+        path: list[str] = [root]
+        todo: list[Iterator[str]] = [iter(sorted(graph.get(root, ())))]
+        state[root] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(sorted(graph.get(nxt, ()))))
     return None
 
 
@@ -472,8 +473,10 @@ class CaseResolver:
     catalog of millions of lines streams through it."""
 
     def __init__(self, manifest: Manifest, file: str, personas: Mapping[str, Mapping[str, Any]] = {},
-                 persona_lines: Mapping[str, int] = {}, channel: str | None = None, track_ids: bool = True):
+                 persona_lines: Mapping[str, int] = {}, channel: str | None = None, track_ids: bool = True,
+                 personas_are_labels: bool = False):
         self.manifest, self.file, self.channel = manifest, file, channel
+        self.personas_are_labels = personas_are_labels
         # A YAML catalog is checked for duplicate ids; a stream is not (that would keep every id).
         self.track_ids = track_ids
         self.defaults = {k: a.default for k, a in manifest.attributes.items() if a.default is not None}
@@ -509,7 +512,7 @@ class CaseResolver:
         if spec.event not in manifest.events:
             why.append(f"unknown life event '{spec.event}'{did_you_mean(spec.event, manifest.events)}")
         attrs = dict(self.defaults)
-        if spec.persona is not None:
+        if spec.persona is not None and not self.personas_are_labels:
             if spec.persona in self.personas:
                 attrs.update(self.personas[spec.persona])
             elif spec.persona in self.declared:
@@ -542,6 +545,8 @@ def iter_cases(loaded: LoadedCatalog, manifest: Manifest) -> Iterator[Case | Pro
         cid = raw.get("id") if isinstance(raw, Mapping) else None
         problems: list[Problem] = []
         spec = validate_model(CaseSpec, raw, file, f"case {cid}" if cid else f"case #{i + 1}", problems, line)
+        if spec is None and isinstance(cid, str):
+            resolver.seen.setdefault(cid, line)   # an expanded case of the same id must not stand in
         out = resolver.resolve(spec, line) if spec is not None else problems
         produced = True
         yield from (out if isinstance(out, list) else [out])
@@ -571,16 +576,22 @@ class JsonLine(NamedTuple):
 
     line: int
     text: str
+    error: str | None = None   # the line could not even be read
 
 
 def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[JsonLine]:
     file = relative_path(Path(path))
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, "rb")   # decoded line by line: one bad line does not hide the rest
     except OSError as e:
         raise InputError(Problem(file, None, None, f"cannot read: {e.strerror}")) from None
     with f:
-        for n, text in enumerate(f, 1):
+        for n, raw in enumerate(f, 1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield JsonLine(n, "", f"not UTF-8 text ({e.reason})")
+                continue
             if text.strip():
                 yield JsonLine(n, text)
 
@@ -591,14 +602,20 @@ class JsonLineResolver:
 
     def __init__(self, manifest: Manifest, file: str):
         self.file = file
-        self.resolver = CaseResolver(manifest, file, track_ids=False)
+        # No persona table in JSON Lines: a persona there is a label (for coverage and
+        # diff), its attributes are the line's own.
+        self.resolver = CaseResolver(manifest, file, track_ids=False, personas_are_labels=True)
 
     def __call__(self, item: JsonLine) -> Case | Problem:
         n, file = item.line, self.file
+        if item.error:
+            return Problem(file, n, None, item.error)
         try:
             raw = json.loads(item.text)
         except json.JSONDecodeError as e:
             return Problem(file, n, None, f"bad JSON: {e.msg} (column {e.colno})")
+        except RecursionError:
+            return Problem(file, n, None, "bad JSON: nested too deeply")
         cid = raw.get("id") if isinstance(raw, dict) else None
         subject = f"case {cid}" if isinstance(cid, str) else f"line {n}"
         if not isinstance(raw, dict):

@@ -284,7 +284,7 @@ class Rule(Strict):
 
 
 class RuleFile(Strict):
-    rules: tuple[Any, ...] = ()  # each item validated as a Rule on its own, to report all
+    rules: tuple[Any, ...] | None = ()  # each item validated as a Rule on its own, to report all
 
 
 # --------------------------------------------------------------------------- manifest
@@ -351,9 +351,12 @@ class Attribute(Strict):
         return None
 
 
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
 class Thresholds(Strict):
     handoffs: int = Field(default=3, ge=0)           # flag a journey with more handoffs
-    silent_wait_days: float = Field(default=2, ge=0)  # flag a longer step that tells the customer nothing
+    silent_wait_days: float = Field(default=2, ge=0, allow_inf_nan=False)  # flag a longer silent step
 
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -372,8 +375,8 @@ class Manifest(Strict):
     start_channel: str | None = None  # where a case starts when it does not say
     attributes: dict[str, Attribute] = {}
     thresholds: Thresholds = Thresholds()
-    limits: dict[MetricName, float] = {}   # the set's own limits: a flag when a case goes over
-    weights: dict[MetricName, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    limits: dict[MetricName, FiniteFloat] = {}   # the set's own limits: a flag when a case goes over
+    weights: dict[MetricName, FiniteFloat] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
 
     @field_validator("version", mode="before")
     @classmethod
