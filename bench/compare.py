@@ -16,13 +16,10 @@ Machines are shared and noisy: read the ratios, which compare runs made minutes 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 

@@ -7,11 +7,11 @@ from typing import Iterable
 from .evaluate import CaseResult, Evaluation
 from .judge import Flag
 from .measure import tidy_number
-from .model import METRICS
+from .model import SCORES
 
 __all__ = ["CaseDiff", "Diff", "diff", "increases", "DIFF_KEYS"]
 
-DIFF_KEYS = (*METRICS, "effort")
+DIFF_KEYS = SCORES
 
 
 @dataclass

@@ -11,11 +11,11 @@ from typing import Any, Iterable, Iterator
 
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
-from .journey import Journey, JourneyStep, build_journey, order_steps
+from .journey import Journey, build_journey, order_steps
 from .judge import POLICY_CAUSES, Flag, judge
 from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
 from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
-from .model import METRICS, Case, Cause
+from .model import METRICS, Case
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
 
@@ -69,10 +69,6 @@ class CaseResult:
 # The strongest reason a step exists: law outranks systems, systems outrank choices.
 _STRENGTH = ("regulation", "system", "practice", "policy")
 
-
-def step_cause(step: JourneyStep) -> str:
-    causes = {c.value for c in step.causes}
-    return next(c for c in _STRENGTH if c in causes)
 
 
 @dataclass
@@ -167,15 +163,6 @@ class Evaluator:
             effort=effort_score(metrics, self.cps.manifest.weights),
             flags=judge(self.cps, journey, metrics, set(made)), policy_made=made,
         )
-
-    def outcome(self, trace: Trace) -> Outcome:
-        """The memoised outcome of a trace (rank asks for one per rule removed)."""
-        key = (trace.fired, trace.case.channel)
-        hit = self._cache.get(key)
-        if hit is None:
-            return self._remember(key, self.result(trace))
-        self._cache.move_to_end(key)
-        return hit
 
     def values(self, trace: Trace) -> tuple[float, ...]:
         """METRICS then effort of a trace: no flags, no JSON. Memoised by (rules fired,

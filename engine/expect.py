@@ -22,7 +22,7 @@ import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -32,7 +32,7 @@ from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, read_yaml, relative_path, validate_model
 from .measure import tidy_number
-from .model import METRICS, FiniteFloat, Strict
+from .model import SCORES, FiniteFloat, Strict
 
 __all__ = [
     "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",
@@ -40,7 +40,7 @@ __all__ = [
     "compare_snapshot", "SnapshotReport", "SNAPSHOT_KEYS",
 ]
 
-SNAPSHOT_KEYS = (*METRICS, "effort")
+SNAPSHOT_KEYS = SCORES
 EXPECTATIONS_DIR = "expectations"
 
 
@@ -332,7 +332,3 @@ def compare_snapshot(snap: dict[str, Any], evaluation: Evaluation) -> SnapshotRe
     rep.new = sorted(c for c in now if c not in snap["cases"])
     return rep
 
-
-def outcomes_summary(outcomes: Iterable[Outcome]) -> tuple[int, int]:
-    outcomes = list(outcomes)
-    return sum(o.passed for o in outcomes), sum(not o.passed for o in outcomes)

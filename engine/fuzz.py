@@ -20,7 +20,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from .compile import CompiledPolicySet
 from .errors import InputError, did_you_mean
 from .evaluate import CaseResult, Evaluator
-from .model import METRICS, Case, Manifest
+from .model import SCORES, Case, Manifest
 from .testing import cases as case_strategy
 
 __all__ = ["Limit", "FuzzResult", "parse_limit", "manifest_limits", "fuzz", "away_from_defaults",
@@ -29,7 +29,7 @@ __all__ = ["Limit", "FuzzResult", "parse_limit", "manifest_limits", "fuzz", "awa
 _LIMIT = re.compile(r"^\s*([A-Za-z_]+)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 _OPS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b,
         ">": lambda a, b: a > b, "==": lambda a, b: a == b}
-LIMIT_KEYS = (*METRICS, "effort")
+LIMIT_KEYS = SCORES
 
 
 @dataclass(frozen=True)

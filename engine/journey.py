@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
 
 from .compile import CompiledPolicySet, CompiledRule
-from .model import Cause, Lane, Step
+from .model import Cause, Step
 from .trace import Trace
 
 __all__ = ["JourneyStep", "Journey", "Ordering", "build_journey", "order_steps"]

@@ -5,7 +5,7 @@ what a customer goes through."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep

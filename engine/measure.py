@@ -7,7 +7,7 @@ from typing import Iterable, Mapping, Sequence
 
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, METRICS, STAFF_ONLY, Case, Lane
+from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, METRICS, STAFF_ONLY, Case
 
 __all__ = ["Metrics", "measure", "measure_ids", "effort_score", "totals", "customer_visible", "tidy_number"]
 

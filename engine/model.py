@@ -16,9 +16,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
     StrictStr,
     Tag,
     field_validator,
@@ -70,6 +67,8 @@ METRICS = (
     "steps", "customer_steps", "backstage_steps", "departments", "channels", "handoffs",
     "channel_switches", "repeated_asks", "elapsed_days", "policy_steps",
 )
+SCORES = (*METRICS, "effort")   # every metric, then the effort score: what reports and checks compare
+
 MetricName = Literal[
     "steps", "customer_steps", "backstage_steps", "departments", "channels", "handoffs",
     "channel_switches", "repeated_asks", "elapsed_days", "policy_steps",
@@ -432,11 +431,6 @@ class PolicySet(BaseModel):
     def name(self) -> str:
         return self.manifest.name
 
-    def rule(self, rule_id: str) -> Rule:
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
 
 
 # --------------------------------------------------------------------------- catalogs

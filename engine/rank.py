@@ -12,12 +12,13 @@ from typing import Callable, Iterable, Iterator
 from .batch import run_cases
 from .errors import Problem
 from .evaluate import CaseResult, Evaluator
-from .model import METRICS, Case
+from .measure import tidy_number
+from .model import SCORES, Case
 
 __all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS"]
 
 RANK_METRICS = ("steps", "customer_steps", "departments", "channels", "handoffs", "elapsed_days")
-_KEYS = (*METRICS, "effort")
+_KEYS = SCORES
 
 
 def _zero() -> dict[str, float]:
@@ -43,8 +44,6 @@ class Ranking:
     cases: int
 
 
-def _round(d: dict[str, float]) -> dict[str, float]:
-    return {k: (int(v) if float(v).is_integer() else round(v, 6)) for k, v in d.items()}
 
 
 def attribution_of(evaluator: Evaluator, case: Case) -> list[tuple[int, tuple[float, ...]]]:
@@ -80,7 +79,7 @@ def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by:
                 a.removed[k] += d
     rules = list(per_rule.values())
     for a in rules:
-        a.removed = _round(a.removed)
+        a.removed = {k: tidy_number(v) for k, v in a.removed.items()}
 
     def roll(key: str) -> list[Attribution]:
         groups: dict[str, Attribution] = defaultdict(lambda: Attribution("", rules=0))
@@ -93,7 +92,7 @@ def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by:
                 g.removed[k] += a.removed[k]
         out = list(groups.values())
         for g in out:
-            g.removed = _round(g.removed)
+            g.removed = {k: tidy_number(v) for k, v in g.removed.items()}
         return _sorted(out, by)
 
     return Ranking(by=by, rules=_sorted(rules, by), owners=roll("owner"), causes=roll("cause"), cases=n), problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from collections import Counter
 from typing import Any, NamedTuple, TextIO
 
@@ -14,7 +14,7 @@ from tabulate import tabulate
 from .errors import Problem
 from .evaluate import CaseResult, Evaluation, Row
 from .measure import tidy_number
-from .model import METRICS
+from .model import METRICS, SCORES
 
 __all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]
@@ -46,7 +46,7 @@ def problem_row(p: Problem) -> dict[str, Any]:
             "error": p.message, "file": p.file, "line": p.line}
 
 
-_VALUE_KEYS = (*METRICS, "effort")
+_VALUE_KEYS = SCORES
 
 
 class Encoded(NamedTuple):
@@ -199,7 +199,7 @@ def render_explain(ex, fmt: str) -> str:
         out.append("No rule requires any step for this case.")
     for s in ex.steps:
         tag = "  [policy-made]" if s.policy_made else ""
-        where = s.channel if s.channel != "internal" else "internal"
+        where = s.channel
         plural = "" if s.days == 1 else "s"
         out.append(f"{'### ' if md else ''}{s.position}. {s.action}  "
                    f"({s.lane}, {s.department}, {where}, {s.days:g} day{plural}){tag}")
