@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from .compile import CompiledPolicySet
@@ -26,7 +26,7 @@ class Metrics:
     policy_steps: int
 
     def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+        return {m: getattr(self, m) for m in METRICS}   # asdict() deep-copies: slow on a hot path
 
     def __getitem__(self, name: str) -> float:
         return getattr(self, name)
