@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .errors import InputError, Problem
-from .load import MANIFEST_FILE, load_catalog, read_policy_set, read_yaml, resolve_cases
+from .load import MANIFEST_FILE, open_catalog, read_policy_set, read_yaml
 from .model import LIST_OPERATORS, ORDERED_OPERATORS, Attribute, Condition, Manifest, PolicySet, Rule, Step
 
 __all__ = ["CODES", "LEVELS", "Finding", "format_findings", "has_errors", "lint"]
@@ -734,13 +734,14 @@ class _Linter:
         events: set[str] = set()
         for path in self.catalogs:
             try:
-                loaded = load_catalog(path)
+                stream = open_catalog(path, self.manifest)   # YAML, or JSON Lines read line by line
+                for item in stream:
+                    if isinstance(item, Problem):
+                        self.findings.append(_from_problem(item, "catalog"))
+                    else:
+                        events.add(item.event)
             except InputError as e:
                 self.findings.extend(_from_problem(p, "catalog") for p in e.problems)
-                continue
-            cases, problems = resolve_cases(loaded, self.manifest)
-            self.findings.extend(_from_problem(p, "catalog") for p in problems)
-            events |= {c.event for c in cases}
         for r in self.rules:
             if r.id in self.dead or not r.when.event or set(r.when.event) & events:
                 continue

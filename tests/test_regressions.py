@@ -129,3 +129,12 @@ def test_rules_null_is_an_empty_rule_file(tmp_path):
 
 def test_top_must_not_be_negative():
     assert _cli("rank", "--top", "-2").exit_code == 2
+
+
+def test_lint_reads_a_jsonl_catalog_line_by_line(tmp_path):
+    f = tmp_path / "c.jsonl"
+    f.write_text('{"id": "a", "event": "move"}\n{"id": "b", "event": "mvoe"}\n')
+    findings = engine.lint("tests/fixtures/tiny", [str(f)])
+    bad = [x for x in findings if x.code == "catalog"]
+    assert len(bad) == 1 and bad[0].line == 2 and "did you mean 'move'" in bad[0].message
+    assert not [x for x in findings if x.code == "uncatalogued-event"]   # 'move' counts as used
