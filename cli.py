@@ -43,10 +43,8 @@ def _catalog(c: str | None) -> str:
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise engine.InputError(f"{path}: cannot write: {e.strerror}") from None
+    with _open_output(path) as f:
+        f.write(text)
 
 
 def _emit(text: str, output: str | None = None) -> None:

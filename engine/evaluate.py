@@ -93,12 +93,9 @@ class Outcome:
     fired and the channel the case started in, so cases that fire the same rules share it.
     Kept compact (the JSON of the journey and flags as text) so that many fit in memory."""
 
-    key: tuple
-    metrics: Metrics
-    effort: float
+    values: tuple[float, ...]        # METRICS then effort, for writers' totals
     flag_kinds: tuple[str, ...]
     fragment: str   # '"metrics": ..., "effort": ..., "journey": [...], "flags": [...]'
-    values: tuple[float, ...] = ()   # METRICS then effort, for writers' totals
 
     @property
     def shared(self) -> dict[str, Any]:
@@ -198,9 +195,8 @@ class Evaluator:
             shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
         else:
             shared = result.summary()
-        out = Outcome(key, result.metrics, result.effort, tuple(f.kind for f in result.flags),
-                      json.dumps(shared, ensure_ascii=False)[1:-1],
-                      (*(result.metrics[m] for m in METRICS), result.effort))
+        out = Outcome((*(result.metrics[m] for m in METRICS), result.effort),
+                      tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1])
         self._cache[key] = out
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
