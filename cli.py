@@ -12,17 +12,16 @@ from typing import Any, Callable
 
 import click
 
-import engine
-from engine import coverage as coverage_mod
-from engine import diff as diff_mod
-from engine import expect as expect_mod
-from engine import rank as rank_mod
-from engine import report
-from engine.explain import explain as explain_case
+import friction
+from friction import coverage as coverage_mod
+from friction import diff as diff_mod
+from friction import expect as expect_mod
+from friction import rank as rank_mod
+from friction import report
+from friction.explain import explain as explain_case
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_POLICIES = "policies/bank"
-DEFAULT_CATALOG = "cases/life-events.yaml"
+from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
+
 DEFAULT_SNAPSHOT = "friction.lock.json"
 DEFAULT_FUZZ_DB = ".friction/fuzz"
 
@@ -30,12 +29,14 @@ EXIT_FAILED, EXIT_INPUT = 1, 2   # 0: everything passed
 
 
 def _bundled(relative: str) -> str:
-    """The bundled example: from the working directory if it has one, else beside cli.py."""
-    return relative if Path(relative).exists() else str(HERE / relative)
+    """The bundled example, wherever friction is installed; says on stderr which one."""
+    path = bundled_path(relative)
+    click.echo(f"friction: using the bundled example {relative} ({path})", err=True)
+    return path
 
 
 def _policies(p: str | None) -> str:
-    return p or _bundled(DEFAULT_POLICIES)
+    return p or _bundled(DEFAULT_POLICY_SET)
 
 
 def _catalog(c: str | None) -> str:
@@ -65,17 +66,17 @@ def input_errors_exit_2(fn: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except engine.InputError as e:
+        except friction.InputError as e:
             _report_problems(e.problems)
             sys.exit(EXIT_INPUT)
     return wrapper
 
 
-def _evaluate(policy_set: str, catalog: str, engine_name: str) -> tuple[engine.CompiledPolicySet, Any, engine.Evaluation]:
+def _evaluate(policy_set: str, catalog: str, engine_name: str) -> tuple[friction.CompiledPolicySet, Any, friction.Evaluation]:
     """(compiled set, the YAML catalog or None for JSON Lines, the evaluation)."""
-    cps = engine.compile_policy_set(engine.load_policy_set(policy_set))
-    stream = engine.open_catalog(catalog, cps.manifest)
-    return cps, stream.loaded, engine.evaluate.evaluate_items(cps, stream.name, stream, engine_name)
+    cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
+    stream = friction.open_catalog(catalog, cps.manifest)
+    return cps, stream.loaded, friction.evaluate.evaluate_items(cps, stream.name, stream, engine_name)
 
 
 def _case_problems_exit(ev_problems: list) -> None:
@@ -87,13 +88,13 @@ def _case_problems_exit(ev_problems: list) -> None:
 
 
 engine_option = click.option(
-    "--engine", "engine_name", type=click.Choice(engine.ENGINES), default="compiled", show_default=True,
+    "--engine", "engine_name", type=click.Choice(friction.ENGINES), default="compiled", show_default=True,
     help="compiled: generated Python (fast); rete: durable_rules (the reference semantics).")
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="friction")
+@click.version_option(package_name="friction", prog_name="friction")
 def main() -> None:
     """Replay customer life events through policy sets and measure the friction they make.
 
@@ -130,7 +131,7 @@ def _progress(items, label: str):
 @main.command()
 @click.argument("policy_set", required=False)
 @click.argument("catalog", required=False)
-@click.option("--format", "fmt", type=click.Choice(engine.FORMATS), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(friction.FORMATS), default="table", show_default=True,
               help="jsonl and csv stream row by row; a .jsonl catalog is read line by line.")
 @click.option("--detail", type=click.Choice(["full", "summary"]),
               help="Rows with every step and flag (full; the default for json), or metrics, the "
@@ -145,18 +146,18 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str 
 
     Exit 0 when every case was evaluated, 2 on bad input. A bad case is reported on stderr
     (and as an error row in jsonl/csv) and every other case is still evaluated and written."""
-    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
-    stream = engine.open_catalog(_catalog(catalog), cps.manifest)
-    evaluator = engine.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
+    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
+    stream = friction.open_catalog(_catalog(catalog), cps.manifest)
+    evaluator = friction.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
     out = _open_output(output)
     failed = bad_personas = 0
     try:
         writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, stream.name)
         encoder = report.RowEncoder(fmt)
-        rows = engine.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
-                                workers or engine.default_workers())
+        rows = friction.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
+                                workers or friction.default_workers())
         for row in _progress(rows, "evaluating"):
-            if isinstance(row, engine.Problem):   # every failed case arrives as a Problem
+            if isinstance(row, friction.Problem):   # every failed case arrives as a Problem
                 click.echo(f"error: {row}", err=True)
                 if (row.subject or "").startswith("persona "):
                     bad_personas += 1
@@ -182,7 +183,7 @@ def _open_output(output: str | None):
     try:
         return open(output, "w", encoding="utf-8")
     except OSError as e:
-        raise engine.InputError(f"{output}: cannot write: {e.strerror}") from None
+        raise friction.InputError(f"{output}: cannot write: {e.strerror}") from None
 
 
 @main.command()
@@ -200,8 +201,8 @@ def explain(case_id: str, policy_set: str | None, catalog: str | None, fmt: str,
         ids = [r.case.id for r in ev.results]
         bad = [p for p in ev.problems if p.subject == f"case {case_id}"]
         if bad:
-            raise engine.InputError(bad)
-        raise engine.InputError(f"no case '{case_id}' in {ev.catalog}{engine.errors.did_you_mean(case_id, ids)}")
+            raise friction.InputError(bad)
+        raise friction.InputError(f"no case '{case_id}' in {ev.catalog}{friction.errors.did_you_mean(case_id, ids)}")
     click.echo(report.render_explain(explain_case(cps, result), fmt), nl=False)
 
 
@@ -224,8 +225,8 @@ def diff(baseline: str, draft: str, catalog: str | None, fmt: str, fail_on_incre
         watch = list(diff_mod.DIFF_KEYS)
     for m in watch:
         if m not in diff_mod.DIFF_KEYS:
-            raise engine.InputError(f"--fail-on-increase: unknown metric '{m}'"
-                                    f"{engine.errors.did_you_mean(m, diff_mod.DIFF_KEYS)}")
+            raise friction.InputError(f"--fail-on-increase: unknown metric '{m}'"
+                                    f"{friction.errors.did_you_mean(m, diff_mod.DIFF_KEYS)}")
     cat = _catalog(catalog)
     _, _, before = _evaluate(baseline, cat, engine_name)
     _, _, after = _evaluate(draft, cat, engine_name)
@@ -255,7 +256,7 @@ def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snap
     run = expect_mod.TestRun()
     cache: dict[tuple[str, str], Any] = {}
 
-    def evaluation(ps: str, cat: str) -> engine.Evaluation:
+    def evaluation(ps: str, cat: str) -> friction.Evaluation:
         key = (str(Path(ps).resolve()), str(Path(cat).resolve()))
         if key not in cache:
             cache[key] = _evaluate(ps, cat, engine_name)[2]
@@ -271,12 +272,12 @@ def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snap
         target = path or policy_set or _policies(None)
         files = expect_mod.find_expectation_files(target)
         if not files:
-            raise engine.InputError(f"{target}: no expectation files found (looked for {target}/expectations/*.yaml)")
+            raise friction.InputError(f"{target}: no expectation files found (looked for {target}/expectations/*.yaml)")
         for f in files:
             loaded = expect_mod.load_expectations(f)
             ps = policy_set or loaded.policy_set
             if ps is None:
-                raise engine.InputError(f"{loaded.path}: say which policy set it tests (policy_set: or --policies)")
+                raise friction.InputError(f"{loaded.path}: say which policy set it tests (policy_set: or --policies)")
             expect_mod.run_expectations(loaded, evaluation(ps, loaded.catalog or _catalog(catalog)), run)
     if junit:
         _write(junit, expect_mod.junit_xml(run))
@@ -309,7 +310,7 @@ def snapshot(policy_set: str | None, catalog: str | None, output: str, engine_na
 def lint(policy_set: str | None, catalogs: tuple[str, ...], fmt: str) -> None:
     """Static checks: unknown names, rules that can never fire, duplicates, shadowed rules,
     chaining cycles, unused manifest entries. Exit 1 when any error is found."""
-    from engine.lint import format_findings, has_errors, lint as run_lint
+    from friction.lint import format_findings, has_errors, lint as run_lint
     if not catalogs and policy_set is None:
         catalogs = (_catalog(None),)
     findings = run_lint(_policies(policy_set), list(catalogs))
@@ -342,7 +343,7 @@ def coverage(policy_set: str | None, catalog: str | None, minimum: float | None,
 @main.command()
 @click.argument("policy_set", required=False)
 @click.argument("catalog", required=False)
-@click.option("--by", type=click.Choice([*engine.METRICS, "effort"]), default="effort", show_default=True,
+@click.option("--by", type=click.Choice([*friction.METRICS, "effort"]), default="effort", show_default=True,
               help="Rank by what removing the rule takes away.")
 @click.option("--top", type=click.IntRange(0), default=20, show_default=True, help="Rules to list (0: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
@@ -353,10 +354,10 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
          workers: int) -> None:
     """Which rules make the most friction, and whose are they: each rule's attribution
     (what leaves the catalog's totals without it), rolled up per owner and cause."""
-    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
-    stream = engine.open_catalog(_catalog(catalog), cps.manifest)
-    ranking, problems = rank_mod.rank(engine.Evaluator(cps, engine_name), stream, by,
-                                      workers or engine.default_workers(), lambda it: _progress(it, "ranking"))
+    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
+    stream = friction.open_catalog(_catalog(catalog), cps.manifest)
+    ranking, problems = rank_mod.rank(friction.Evaluator(cps, engine_name), stream, by,
+                                      workers or friction.default_workers(), lambda it: _progress(it, "ranking"))
     click.echo(report.render_rank(ranking, fmt, top or None), nl=False)
     _case_problems_exit(problems)
 
@@ -380,8 +381,8 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
     was found within the budget, 2 on bad input."""
     import yaml
 
-    from engine import fuzz as fuzz_mod
-    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
+    from friction import fuzz as fuzz_mod
+    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
     parsed = [fuzz_mod.parse_limit(t) for t in limits] or fuzz_mod.manifest_limits(cps.manifest)
     res = fuzz_mod.fuzz(cps, parsed, events=events or None, examples=examples, seed=seed,
                         database=None if no_db else db, engine=engine_name)
@@ -418,7 +419,7 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
 @input_errors_exit_2
 def compile_cmd(policy_set: str | None, show: bool) -> None:
     """Compile a policy set (a check that it loads); --show prints the generated source."""
-    cps = engine.compile_policy_set(engine.load_policy_set(_policies(policy_set)))
+    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
     if show:
         click.echo(cps.source, nl=False)
     else:

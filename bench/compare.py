@@ -28,10 +28,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import engine  # noqa: E402
-from engine.compile import when_expression  # noqa: E402
-from engine.load import iter_jsonl_cases  # noqa: E402
-from engine.replay.rete import _QuietHost, ruleset_definitions  # noqa: E402
+import friction  # noqa: E402
+from friction.compile import when_expression  # noqa: E402
+from friction.load import iter_jsonl_cases  # noqa: E402
+from friction.replay.rete import _QuietHost, ruleset_definitions  # noqa: E402
 from generate import generate  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def median_rate(fn, cases, repeat: int) -> float:
 # --------------------------------------------------------------------------- baselines
 
 
-def raw_durable(cps: engine.CompiledPolicySet):
+def raw_durable(cps: friction.CompiledPolicySet):
     """The least a durable_rules user would write: facts, nested asserts, delete the state."""
     host = _QuietHost()
     have: set[int] = set()
@@ -70,7 +70,7 @@ def raw_durable(cps: engine.CompiledPolicySet):
     host.register_rulesets({name: definition})
     counter = iter(range(1, 1 << 62))
 
-    def replay(case: engine.Case) -> None:
+    def replay(case: friction.Case) -> None:
         have.clear()
         sid = str(next(counter))
         fact = {"kind": "case", "id": 0, "sid": sid, "event": case.event}
@@ -80,7 +80,7 @@ def raw_durable(cps: engine.CompiledPolicySet):
     return replay
 
 
-def plain_python(cps: engine.CompiledPolicySet):
+def plain_python(cps: friction.CompiledPolicySet):
     """A minimal generated evaluator: each rule a function, loop until nothing new fires."""
     lines = []
     for r in cps.rules:
@@ -91,7 +91,7 @@ def plain_python(cps: engine.CompiledPolicySet):
     by_event = {e: [(r.index, ns[f"rule_{r.index}"], r.requires) for r in cps.rules
                     if not r.events or e in r.events] for e in cps.manifest.events}
 
-    def replay(case: engine.Case) -> set[int]:
+    def replay(case: friction.Case) -> set[int]:
         a, have, fired = case.attrs, set(), set()
         rules = by_event.get(case.event, ())
         changed = True
@@ -138,15 +138,15 @@ def main() -> None:
     small = Path(a.out) / "catalog-10000.jsonl"
     if not small.exists():
         generate(Path(a.out), a.rules, 10_000)
-    cps = engine.compile_policy_set(engine.load_policy_set(policy))
-    cases = [c for c in iter_jsonl_cases(catalog, cps.manifest) if isinstance(c, engine.Case)][:a.engine_cases]
-    firings = sum(len(engine.make_engine("compiled", cps).fire(c)) for c in cases) / len(cases)
+    cps = friction.compile_policy_set(friction.load_policy_set(policy))
+    cases = [c for c in iter_jsonl_cases(catalog, cps.manifest) if isinstance(c, friction.Case)][:a.engine_cases]
+    firings = sum(len(friction.make_engine("compiled", cps).fire(c)) for c in cases) / len(cases)
     print(f"workload: {a.rules} rules, {a.cases:,}-case catalog ({catalog.name}); "
           f"{firings:.1f} rules fire per case on average")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; medians of {a.repeat} runs\n")
 
-    rete = engine.make_engine("rete", cps)
-    compiled = engine.make_engine("compiled", cps)
+    rete = friction.make_engine("rete", cps)
+    compiled = friction.make_engine("compiled", cps)
     rates = {
         "raw-durable": median_rate(raw_durable(cps), cases, a.repeat),
         "rete": median_rate(rete.replay, cases, a.repeat),

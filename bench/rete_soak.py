@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import engine  # noqa: E402
+import friction  # noqa: E402
 from workload import cases, write_policy_set  # noqa: E402
 
 
@@ -38,8 +38,8 @@ def main() -> None:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        cps = engine.compile_policy_set(engine.load_policy_set(write_policy_set(Path(tmp) / "p", args.rules)))
-    rete = engine.make_engine("rete", cps)
+        cps = friction.compile_policy_set(friction.load_policy_set(write_policy_set(Path(tmp) / "p", args.rules)))
+    rete = friction.make_engine("rete", cps)
     every = max(1, args.cases // args.checkpoints)
     print(f"rete soak: {args.rules} rules, {args.cases:,} cases, one process")
     print(f"{'cases':>9} {'cases/s':>9} {'rss MB':>8} {'peak MB':>8} {'firings':>8}")

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import yaml
 
-import engine
+import friction
 
 EVENTS = [f"event-{i}" for i in range(6)]
 DEPARTMENTS = [f"Dept {i}" for i in range(8)]
@@ -99,6 +99,6 @@ def case_dicts(n: int, seed: int = 11) -> Iterator[dict]:
             "segment": rng.choice(["retail", "premier", "business"]), "risk": round(rng.random(), 3)}}
 
 
-def cases(n: int, seed: int = 11) -> Iterator[engine.Case]:
+def cases(n: int, seed: int = 11) -> Iterator[friction.Case]:
     for d in case_dicts(n, seed):
-        yield engine.Case(**d)
+        yield friction.Case(**d)

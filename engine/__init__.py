@@ -1,7 +1,7 @@
 """friction: replay customer life events through an organisation's policies and measure
 the friction they make, on the customer's side and the staff's.
 
-    from engine import load_policy_set, compile_policy_set, load_catalog, evaluate_catalog
+    from friction import load_policy_set, compile_policy_set, load_catalog, evaluate_catalog
     cps = compile_policy_set(load_policy_set("policies/bank"))
     ev = evaluate_catalog(cps, load_catalog("cases/life-events.yaml"))
 """

@@ -5,12 +5,12 @@ A property a policy owner would put in their own test suite ("no life event forc
 than two channels on a digital-first customer")::
 
     from hypothesis import given
-    import engine
-    from engine.testing import cases, register_profiles
+    import friction
+    from friction.testing import cases, register_profiles
 
     register_profiles()   # "ci" unless FRICTION_HYPOTHESIS_PROFILE says otherwise
-    BANK = engine.compile_policy_set(engine.load_policy_set("policies/bank"))
-    EVALUATOR = engine.Evaluator(BANK)
+    BANK = friction.compile_policy_set(friction.load_policy_set("policies/bank"))
+    EVALUATOR = friction.Evaluator(BANK)
 
     @given(cases(BANK.manifest, attrs={"digital": True}))
     def test_a_digital_first_customer_never_needs_more_than_two_channels(case):
@@ -24,7 +24,7 @@ towards the manifest's `start_channel`.
 What is here:
 - `attribute_values(spec)`: values of one declared attribute;
 - `personas(manifest)`: attribute dicts for a manifest (`partial=True` may leave some out);
-- `cases(manifest)`: `engine.Case` objects;
+- `cases(manifest)`: `friction.Case` objects;
 - `policy_sets()`: `(manifest_dict, files_dict)` for `load.policy_set_from_data`, every
   one loadable; `scenarios()`: the same plus cases drawn from its manifest;
 - `register_profiles()`: the "ci", "dev" and "thorough" settings profiles.
@@ -247,7 +247,7 @@ def personas(manifest: Any, *, partial: bool = False, attrs: Mapping[str, Any] |
 def cases(manifest: Any, events: Sequence[str] | None = None, channels: Sequence[str] | None = None,
           *, partial: bool = False, attrs: Mapping[str, Any] | None = None,
           rete_safe: bool = False) -> st.SearchStrategy[Case]:
-    """`engine.Case` objects for the manifest: a life event (of `events`, default all the
+    """`friction.Case` objects for the manifest: a life event (of `events`, default all the
     manifest's), a start channel (of `channels`, default all; shrinks towards the manifest's
     start channel) and a persona from `personas(manifest, partial=..., attrs=...)`."""
     m = _as_manifest(manifest)

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-import engine
+import friction
 
 BASE_MANIFEST: dict[str, Any] = {
     "name": "t", "version": 1, "events": ["move", "ask"],
@@ -42,10 +42,10 @@ def write_set(folder: Path, files: dict[str, list[dict]], manifest: dict | None 
     return folder
 
 
-def case(event: str = "move", channel: str = "web", cid: str = "c", **attrs: Any) -> engine.Case:
-    return engine.Case(id=cid, event=event, channel=channel, attrs=attrs)
+def case(event: str = "move", channel: str = "web", cid: str = "c", **attrs: Any) -> friction.Case:
+    return friction.Case(id=cid, event=event, channel=channel, attrs=attrs)
 
 
-def evaluate_one(folder: Path, c: engine.Case, engine_name: str = "compiled") -> engine.CaseResult:
-    cps = engine.compile_policy_set(engine.load_policy_set(folder))
-    return engine.Evaluator(cps, engine_name).evaluate(c)
+def evaluate_one(folder: Path, c: friction.Case, engine_name: str = "compiled") -> friction.CaseResult:
+    cps = friction.compile_policy_set(friction.load_policy_set(folder))
+    return friction.Evaluator(cps, engine_name).evaluate(c)

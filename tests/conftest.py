@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.testing import register_profiles
+from friction.testing import register_profiles
 
 # Hypothesis profiles: "ci" (bounded, derandomized) unless FRICTION_HYPOTHESIS_PROFILE says
 # "dev" or "thorough". Loaded here, before any test module reads settings.default.

@@ -4,10 +4,10 @@ import shutil
 import pytest
 import yaml
 
-import engine
+import friction
 from builders import case, evaluate_one, rule, step, write_set
 
-ENGINES = engine.ENGINES
+ENGINES = friction.ENGINES
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
@@ -90,8 +90,8 @@ def _rules_of(folder):
 
 
 def _evaluate(folder, engine_name):
-    ev = engine.evaluate_paths(str(folder), "tests/fixtures/tiny-cases.yaml", engine_name)
-    return engine.evaluation_to_dict(ev)["cases"]
+    ev = friction.evaluate_paths(str(folder), "tests/fixtures/tiny-cases.yaml", engine_name)
+    return friction.evaluation_to_dict(ev)["cases"]
 
 
 @pytest.mark.parametrize("engine_name", ENGINES)
@@ -125,10 +125,10 @@ def test_both_engines_give_identical_results_on_the_fixture():
 def test_trace_without_equals_a_replay_without_the_rules(engine_name):
     """policy_steps and rank read `Trace.without` instead of replaying: check it against a
     real replay, for every single rule and for all policy/practice rules together."""
-    cps = engine.compile_policy_set(engine.load_policy_set("tests/fixtures/tiny"))
-    ev = engine.Evaluator(cps, engine_name)
-    cases, _ = engine.resolve_cases(engine.load_catalog("tests/fixtures/tiny-cases.yaml"), cps.manifest)
-    policy = cps.rule_ids({engine.Cause.policy, engine.Cause.practice})
+    cps = friction.compile_policy_set(friction.load_policy_set("tests/fixtures/tiny"))
+    ev = friction.Evaluator(cps, engine_name)
+    cases, _ = friction.resolve_cases(friction.load_catalog("tests/fixtures/tiny-cases.yaml"), cps.manifest)
+    policy = cps.rule_ids({friction.Cause.policy, friction.Cause.practice})
     subsets = [frozenset({r.index}) for r in cps.rules] + [policy]
     checked = 0
     for c in cases:

@@ -1,11 +1,11 @@
 """Every command runs on the bundled example and maps outcomes to the documented exit codes
-(regression: `friction lint` once crashed because engine.lint the function shadowed the module)."""
+(regression: `friction lint` once crashed because friction.lint the function shadowed the module)."""
 import json
 
 import pytest
 from click.testing import CliRunner
 
-import cli
+from friction import cli
 
 COMMANDS = [
     (["evaluate"], 0), (["evaluate", "--format", "markdown"], 0), (["evaluate", "--format", "csv"], 0),

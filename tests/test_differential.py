@@ -23,17 +23,17 @@ import pytest
 from hypothesis import given, note, settings, target
 from hypothesis import strategies as st
 
-import engine
-from engine.load import policy_set_from_data
-from engine.replay import rete
-from engine.report import result_to_dict
-from engine.testing import cases, scenarios
+import friction
+from friction.load import policy_set_from_data
+from friction.replay import rete
+from friction.report import result_to_dict
+from friction.testing import cases, scenarios
 
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def outcome(evaluator: engine.Evaluator, case: engine.Case, excluded: frozenset[int]) -> dict:
+def outcome(evaluator: friction.Evaluator, case: friction.Case, excluded: frozenset[int]) -> dict:
     """Everything an engine decides for one case, in comparable form."""
     result = evaluator.evaluate(case)
     replayed = evaluator.replay(case, excluded)
@@ -48,10 +48,10 @@ def outcome(evaluator: engine.Evaluator, case: engine.Case, excluded: frozenset[
     }
 
 
-def assert_engines_agree(cps: engine.CompiledPolicySet, case_list: list[engine.Case],
+def assert_engines_agree(cps: friction.CompiledPolicySet, case_list: list[friction.Case],
                          excluded: frozenset[int], evaluators: tuple | None = None) -> int:
     """The differential check; returns the number of firings seen (for `target`)."""
-    compiled, reference = evaluators or (engine.Evaluator(cps, "compiled"), engine.Evaluator(cps, "rete"))
+    compiled, reference = evaluators or (friction.Evaluator(cps, "compiled"), friction.Evaluator(cps, "rete"))
     fired = 0
     for case in case_list:
         expected = outcome(compiled, case, excluded)
@@ -64,7 +64,7 @@ def assert_engines_agree(cps: engine.CompiledPolicySet, case_list: list[engine.C
 @given(scenarios(), st.data())
 def test_compiled_and_rete_engines_agree_on_generated_policy_sets(scenario, data):
     manifest, files, case_list = scenario
-    cps = engine.compile_policy_set(policy_set_from_data(manifest, files))
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files))
     note(cps.source)
     excluded = frozenset(data.draw(st.sets(st.sampled_from(range(len(cps.rules)))), label="excluded"))
     fired = assert_engines_agree(cps, case_list, excluded)
@@ -77,10 +77,10 @@ def test_engines_agree_when_rete_splits_the_rules_over_several_rulesets(scenario
     # Big sets are split over several durable_rules rulesets (a node hangs past ~511
     # rules); chains then cross rulesets. A tiny chunk size exercises that on small sets.
     manifest, files, case_list = scenario
-    cps = engine.compile_policy_set(policy_set_from_data(manifest, files))
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files))
     with mock.patch.object(rete, "RULES_PER_RULESET", chunk):
         assert len(rete.ruleset_definitions(cps, lambda index: None)) == -(-len(cps.rules) // chunk)
-        evaluators = (engine.Evaluator(cps, "compiled"), engine.Evaluator(cps, "rete"))
+        evaluators = (friction.Evaluator(cps, "compiled"), friction.Evaluator(cps, "rete"))
     assert_engines_agree(cps, case_list, frozenset(), evaluators)
 
 
@@ -93,10 +93,10 @@ def _bundled(name: str) -> tuple:
     """Load, compile and register a bundled policy set once per process."""
     if name not in _BUNDLED:
         try:
-            cps = engine.compile_policy_set(engine.load_policy_set(ROOT / "policies" / name))
-        except engine.InputError as e:  # a set being edited: its own tests report it
+            cps = friction.compile_policy_set(friction.load_policy_set(ROOT / "policies" / name))
+        except friction.InputError as e:  # a set being edited: its own tests report it
             pytest.skip(f"policies/{name} does not load: {str(e).splitlines()[0]}")
-        _BUNDLED[name] = (cps, engine.Evaluator(cps, "compiled"), engine.Evaluator(cps, "rete"))
+        _BUNDLED[name] = (cps, friction.Evaluator(cps, "compiled"), friction.Evaluator(cps, "rete"))
     return _BUNDLED[name]
 
 
@@ -123,25 +123,25 @@ def test_compiled_and_rete_engines_agree_on_bundled_policy_sets(name):
 MANIFEST = {"name": "x", "events": ["e"], "departments": ["D"], "channels": ["web"]}
 
 
-def _one_rule(attr_type: str, condition: dict) -> engine.CompiledPolicySet:
+def _one_rule(attr_type: str, condition: dict) -> friction.CompiledPolicySet:
     manifest = {**MANIFEST, "attributes": {"x": {"type": attr_type}}}
     rule = {"id": "r", "cause": "system", "owner": "o", "rationale": "why",
             "when": {"all": [{"attr": "x", **condition}]},
             "then": [{"action": "s", "lane": "backstage", "department": "D"}]}
-    return engine.compile_policy_set(policy_set_from_data(manifest, {"r.yaml": {"rules": [rule]}}))
+    return friction.compile_policy_set(policy_set_from_data(manifest, {"r.yaml": {"rules": [rule]}}))
 
 
-def _journeys(cps: engine.CompiledPolicySet, x) -> dict[str, tuple[str, ...]]:
-    case = engine.Case(id="c", event="e", channel="web", attrs={"x": x})
-    return {name: engine.Evaluator(cps, name).evaluate(case).journey.actions for name in engine.ENGINES}
+def _journeys(cps: friction.CompiledPolicySet, x) -> dict[str, tuple[str, ...]]:
+    case = friction.Case(id="c", event="e", channel="web", attrs={"x": x})
+    return {name: friction.Evaluator(cps, name).evaluate(case).journey.actions for name in friction.ENGINES}
 
 
 def test_ints_beyond_64_bits_are_rejected_and_the_engines_agree_at_the_limit():
     # Regression: durable_rules clamps ints to int64, so 2**63 "equalled" 2**63 - 1 there.
     # Such values are now refused on the way in, for cases and conditions alike.
-    assert "64-bit" in engine.model.Attribute(type="int").check(2 ** 63)
-    assert engine.model.Attribute(type="int").check(2 ** 63 - 1) is None
-    with pytest.raises(engine.InputError, match="64-bit"):
+    assert "64-bit" in friction.model.Attribute(type="int").check(2 ** 63)
+    assert friction.model.Attribute(type="int").check(2 ** 63 - 1) is None
+    with pytest.raises(friction.InputError, match="64-bit"):
         _one_rule("int", {"eq": 2 ** 63})
     cps = _one_rule("int", {"eq": 2 ** 63 - 1})
     assert _journeys(cps, 2 ** 63 - 1) == {"compiled": ("s",), "rete": ("s",)}
@@ -166,8 +166,8 @@ def test_a_float_condition_value_written_with_an_exponent_is_accepted():
 def test_ints_beyond_2_53_on_number_attributes_are_rejected():
     # Regression: durable_rules compares an int with a float as doubles, so on a number
     # attribute 9007199254740992.0 equalled 2**53 + 1. Such ints are refused on the way in.
-    assert "compares exactly" in engine.model.Attribute(type="number").check(2 ** 53 + 1)
-    with pytest.raises(engine.InputError, match="compares exactly"):
+    assert "compares exactly" in friction.model.Attribute(type="number").check(2 ** 53 + 1)
+    with pytest.raises(friction.InputError, match="compares exactly"):
         _one_rule("number", {"eq": 2 ** 53 + 1})
     cps = _one_rule("number", {"eq": 2 ** 53})
     assert _journeys(cps, float(2 ** 53)) == {"compiled": ("s",), "rete": ("s",)}

@@ -2,9 +2,9 @@
 import yaml
 from click.testing import CliRunner
 
-import cli
-import engine
-from engine import fuzz as fuzz_mod
+from friction import cli
+import friction
+from friction import fuzz as fuzz_mod
 
 BANK = "policies/bank"
 
@@ -19,10 +19,10 @@ def _entry(stdout: str) -> dict:
     return entry
 
 
-def _evaluate_entry(entry: dict, tmp_path) -> engine.CaseResult:
+def _evaluate_entry(entry: dict, tmp_path) -> friction.CaseResult:
     catalog = tmp_path / "found.yaml"
     catalog.write_text(yaml.safe_dump({"cases": [entry]}))
-    ev = engine.evaluate_paths(BANK, str(catalog))
+    ev = friction.evaluate_paths(BANK, str(catalog))
     assert not ev.problems
     (result,) = ev.results
     return result
@@ -39,7 +39,7 @@ def test_finds_a_counterexample_that_evaluate_confirms(tmp_path):
 def test_shrinks_towards_manifest_defaults(tmp_path):
     # The all-defaults customer keeps channels<=4, so the first counterexample found is a
     # random one; the shrunk one must set fewer attributes away from their defaults.
-    cps = engine.compile_policy_set(engine.load_policy_set(BANK))
+    cps = friction.compile_policy_set(friction.load_policy_set(BANK))
     res = fuzz_mod.fuzz(cps, [fuzz_mod.parse_limit("channels<=4")], examples=300, seed=3)
     assert res.found is not None and res.first is not None
     first = fuzz_mod.away_from_defaults(res.first, cps.manifest)
@@ -72,7 +72,7 @@ def test_counterexamples_are_saved_and_tried_first(tmp_path):
 
 def test_limits_from_the_manifest_and_input_errors():
     declared = yaml.safe_load(open(f"{BANK}/policy-set.yaml"))["limits"]
-    assert sorted(str(x) for x in fuzz_mod.manifest_limits(engine.load_policy_set(BANK).manifest)) == \
+    assert sorted(str(x) for x in fuzz_mod.manifest_limits(friction.load_policy_set(BANK).manifest)) == \
         sorted(f"{m}<={v:g}" for m, v in declared.items())
     for bad, phrase in [("chanels<=2", "did you mean 'channels'"), ("channels=<2", "write it as"),
                         ("channels<=two", "write it as")]:

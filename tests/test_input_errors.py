@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-import engine
+from friction import cli
+import friction
 from conftest import write_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +57,11 @@ def edit(path: Path, line: int, old: str, new: str) -> None:
     Path(path).write_text("".join(lines), encoding="utf-8")
 
 
-def load_problems(folder: Path) -> list[engine.Problem]:
-    with pytest.raises(engine.InputError) as err:
-        engine.load_policy_set(folder)
+def load_problems(folder: Path) -> list[friction.Problem]:
+    with pytest.raises(friction.InputError) as err:
+        friction.load_policy_set(folder)
     problems = err.value.problems
-    assert problems and all(isinstance(p, engine.Problem) for p in problems)
+    assert problems and all(isinstance(p, friction.Problem) for p in problems)
     assert str(err.value) == "\n".join(map(str, problems))
     return problems
 
@@ -82,9 +82,9 @@ def the_problem(problems, file: str, line: int | None, subject: str | None, *phr
     return p
 
 
-def evaluate(folder: Path, catalog: Path, engine_name: str = "compiled") -> engine.Evaluation:
-    cps = engine.compile_policy_set(engine.load_policy_set(folder))
-    return engine.evaluate_catalog(cps, engine.load_catalog(catalog), engine_name)
+def evaluate(folder: Path, catalog: Path, engine_name: str = "compiled") -> friction.Evaluation:
+    cps = friction.compile_policy_set(friction.load_policy_set(folder))
+    return friction.evaluate_catalog(cps, friction.load_catalog(catalog), engine_name)
 
 
 def run_cli(*args: str):
@@ -158,10 +158,10 @@ def test_rule_file_of_an_odd_shape_is_a_clean_error(tiny, text):
                                   "personas: !!set {a}\ncases: [{event: move}]\n", "- {event: move}\n"])
 def test_catalog_of_an_odd_shape_is_a_clean_error(tiny, tmp_path, text):
     cat = write_yaml(tmp_path / "cases.yaml", text)
-    ps = engine.load_policy_set(tiny)
+    ps = friction.load_policy_set(tiny)
     try:
-        _, problems = engine.resolve_cases(engine.load_catalog(cat), ps.manifest)
-    except engine.InputError as e:
+        _, problems = friction.resolve_cases(friction.load_catalog(cat), ps.manifest)
+    except friction.InputError as e:
         problems = e.problems
     assert problems and {p.file for p in problems} == {"cases.yaml"}, dump(problems)
 
@@ -169,8 +169,8 @@ def test_catalog_of_an_odd_shape_is_a_clean_error(tiny, tmp_path, text):
 def test_rule_file_holding_an_empty_mapping_is_not_a_crash(tiny):
     write_yaml(tiny / "extra.yaml", "{}\n")
     try:
-        ps = engine.load_policy_set(tiny)
-    except engine.InputError as e:  # refusing it is fine too, as long as it is a clean error
+        ps = friction.load_policy_set(tiny)
+    except friction.InputError as e:  # refusing it is fine too, as long as it is a clean error
         the_problem(e.problems, "tiny/extra.yaml", 1, None, "rules")
     else:
         assert len(ps.rules) == 6
@@ -404,7 +404,7 @@ def test_department_named_alike_in_manifest_and_step_is_known(tiny):
     written identically in both places is 'unknown' (did you mean <itself>?)."""
     edit(tiny / "policy-set.yaml", 4, "Risk]", "Risk, Back  office]")
     edit(tiny / "move.yaml", 28, "department: Front", 'department: "Back  office"')
-    ps = engine.load_policy_set(tiny)
+    ps = friction.load_policy_set(tiny)
     assert ps.steps["visit branch"].department in ps.manifest.departments
 
 
@@ -574,7 +574,7 @@ def bad_catalog(tmp_path) -> Path:
     return write_yaml(tmp_path / "cases.yaml", CATALOG)
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_catalog_problems_are_each_reported_and_good_cases_still_evaluated(tiny, bad_catalog, engine_name):
     ev = evaluate(tiny, bad_catalog, engine_name)
     assert sorted(r.case.id for r in ev.results) == sorted(GOOD)
@@ -590,8 +590,8 @@ def test_catalog_problems_are_each_reported_and_good_cases_still_evaluated(tiny,
 
 
 def test_resolve_cases_returns_good_cases_beside_the_problems(tiny, bad_catalog):
-    ps = engine.load_policy_set(tiny)
-    cases, problems = engine.resolve_cases(engine.load_catalog(bad_catalog), ps.manifest)
+    ps = friction.load_policy_set(tiny)
+    cases, problems = friction.resolve_cases(friction.load_catalog(bad_catalog), ps.manifest)
     assert sorted(c.id for c in cases) == sorted(GOOD)
     assert {(p.line, p.subject) for p in problems} == {(line, s) for line, s, _ in CATALOG_PROBLEMS}
     assert all(p.file == "cases.yaml" for p in problems)
@@ -643,8 +643,8 @@ def test_catalog_shape_error_names_file_and_line(tiny, tmp_path):
         case:
           - {event: move}
         """)
-    with pytest.raises(engine.InputError) as err:
-        engine.load_catalog(cat)
+    with pytest.raises(friction.InputError) as err:
+        friction.load_catalog(cat)
     the_problem(err.value.problems, "cases.yaml", 3, None, "unknown key 'case'", "(did you mean 'cases'?)")
 
 
@@ -677,7 +677,7 @@ def test_cli_bad_yaml_exit_2(tiny):
     assert all(line.startswith("error: ") for line in lines), result.stderr
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_cli_catalog_with_one_bad_case_exit_2_and_table_holds_the_good_ones(tiny, tmp_path, engine_name):
     cat = write_yaml(tmp_path / "cases.yaml", """\
         personas:
@@ -751,7 +751,7 @@ def test_the_hostile_text_is_armed(tmp_path):
     assert probe.exists()
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_hostile_text_is_data_never_code(tiny, tmp_path, capfd, engine_name):
     marker = tmp_path / "executed"
     hostile = _hostile(marker)
@@ -779,10 +779,10 @@ def test_hostile_text_is_data_never_code(tiny, tmp_path, capfd, engine_name):
           - {{id: plain, event: move, attrs: {{region: abroad}}}}
           - {{id: no-region, event: move}}
         """)
-    ps = engine.load_policy_set(tiny)
+    ps = friction.load_policy_set(tiny)
     assert PWNED_ID in {r.id for r in ps.rules}
-    cps = engine.compile_policy_set(ps)
-    ev = engine.evaluate_catalog(cps, engine.load_catalog(cat), engine_name)
+    cps = friction.compile_policy_set(ps)
+    ev = friction.evaluate_catalog(cps, friction.load_catalog(cat), engine_name)
     assert ev.problems == []
     res = {r.case.id: r for r in ev.results}
     assert set(res) == {hostile, "plain", "no-region"}
@@ -799,7 +799,7 @@ def test_hostile_text_is_data_never_code(tiny, tmp_path, capfd, engine_name):
 
     # the same result from the library's other engine, on a fresh Evaluator
     other = "rete" if engine_name == "compiled" else "compiled"
-    again = engine.Evaluator(cps, engine=other).evaluate(res["plain"].case)
+    again = friction.Evaluator(cps, engine=other).evaluate(res["plain"].case)
     assert [f.rule_id for f in again.trace.firings] == plain
 
     out = capfd.readouterr()

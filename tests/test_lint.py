@@ -1,4 +1,4 @@
-"""`engine.lint`: static checks of a policy set.
+"""`friction.lint`: static checks of a policy set.
 
 The planted-defect set tests/fixtures/defects/ carries one defect of each kind, each named
 in a comment beside it; the tests below find every one at its exact file, line and rule,
@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from builders import BASE_MANIFEST, rule, step, write_set
-from engine.lint import CODES, LEVELS, Finding, format_findings, has_errors, lint
+from friction.lint import CODES, LEVELS, Finding, format_findings, has_errors, lint
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFECTS = FIXTURES / "defects"
@@ -526,8 +526,8 @@ def test_format_findings_summary(defects):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import engine  # noqa: E402
-from engine.load import read_policy_set  # noqa: E402
+import friction  # noqa: E402
+from friction.load import read_policy_set  # noqa: E402
 
 _VALUES = {
     "digital": [True, False],
@@ -577,7 +577,7 @@ def _rule_sets(draw):
     return rules
 
 
-def _grid_cases() -> list[engine.Case]:
+def _grid_cases() -> list[friction.Case]:
     out = []
     for event in ("move", "ask"):
         for digital in (True, False):
@@ -589,7 +589,7 @@ def _grid_cases() -> list[engine.Case]:
                             attrs["segment"] = segment
                         if score is not None:
                             attrs["score"] = score
-                        out.append(engine.Case(id="c", event=event, channel="web", attrs=attrs))
+                        out.append(friction.Case(id="c", event=event, channel="web", attrs=attrs))
     return out
 
 
@@ -604,8 +604,8 @@ def test_lint_claims_hold_on_replay(tmp_path_factory, rules):
     of two duplicates one fires exactly when the other does."""
     folder = write_set(tmp_path_factory.mktemp("gen") / "p", {"r.yaml": rules})
     policy_set, _ = read_policy_set(folder)
-    cps = engine.compile_policy_set(policy_set)
-    replay = engine.make_engine("compiled", cps)
+    cps = friction.compile_policy_set(policy_set)
+    replay = friction.make_engine("compiled", cps)
     runs = [{cps.rules[i].id for i in replay.fire(c)} for c in GRID]
     for f in lint(folder):
         if f.code == "dead-rule":

@@ -1,7 +1,7 @@
 """Every metric of DESIGN.md on tiny policy sets, counted by hand, on both engines."""
 import pytest
 
-import engine
+import friction
 from builders import case, evaluate_one, rule, step, write_set
 
 TINY = "tests/fixtures/tiny"
@@ -32,9 +32,9 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module", params=engine.ENGINES)
+@pytest.fixture(scope="module", params=friction.ENGINES)
 def evaluation(request):
-    return engine.evaluate_paths(TINY, CATALOG, request.param)
+    return friction.evaluate_paths(TINY, CATALOG, request.param)
 
 
 def test_every_metric_matches_the_hand_count(evaluation):
@@ -45,7 +45,7 @@ def test_every_metric_matches_the_hand_count(evaluation):
 
 def test_totals_are_sums_of_cases(evaluation):
     t = evaluation.totals
-    for m in engine.METRICS:
+    for m in friction.METRICS:
         assert t[m] == sum(e[m] for e in EXPECTED.values())
 
 
@@ -91,7 +91,7 @@ def test_flags_with_rules_and_owners(evaluation):
 # --------------------------------------------------------------------------- single metrics
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_handoffs_follow_journey_order_not_department_count(tmp_path, engine_name):
     # A, B, A: 2 departments but 2 handoffs (A->B, B->A)
     folder = write_set(tmp_path / "p", {"r.yaml": [
@@ -103,7 +103,7 @@ def test_handoffs_follow_journey_order_not_department_count(tmp_path, engine_nam
     assert (m.steps, m.departments, m.handoffs) == (3, 2, 2)
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_elapsed_days_is_the_longest_path_not_the_sum(tmp_path, engine_name):
     # a(2) -> b(3) -> d(1)  = 6 ;  a(2) -> c(5) = 7 ; e(4) alone = 4 ; longest = 7; sum would be 15
     folder = write_set(tmp_path / "p", {"r.yaml": [
@@ -118,7 +118,7 @@ def test_elapsed_days_is_the_longest_path_not_the_sum(tmp_path, engine_name):
     assert m.backstage_steps == 5 and m.customer_steps == 0 and m.channels == 0
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_channels_ignore_staff_lanes_and_switches_count_the_start(tmp_path, engine_name):
     # customer web, support phone (staff-only: not counted), frontstage branch, customer web
     folder = write_set(tmp_path / "p", {"r.yaml": [
@@ -135,7 +135,7 @@ def test_channels_ignore_staff_lanes_and_switches_count_the_start(tmp_path, engi
     assert m2.channel_switches == 2
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_repeated_asks_sum_over_items(tmp_path, engine_name):
     # address asked 3x (2 repeats), id 2x (1 repeat), email once (0)
     folder = write_set(tmp_path / "p", {"r.yaml": [
@@ -146,7 +146,7 @@ def test_repeated_asks_sum_over_items(tmp_path, engine_name):
     assert evaluate_one(folder, case(), engine_name).metrics.repeated_asks == 3
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_policy_steps_include_steps_that_follow_from_policy(tmp_path, engine_name):
     # p (policy) -> s1 ; s1 triggers sys (system) -> s2 ; r (regulation) -> s3 ;
     # pr (practice) also requires s3. Without policy/practice: s3 only. policy_steps = s1, s2.

@@ -1,4 +1,4 @@
-"""Engine invariants as properties, on generated policy sets and cases (engine.testing).
+"""Engine invariants as properties, on generated policy sets and cases (friction.testing).
 
 Each property is a plain function that raises AssertionError when it does not hold; the
 tests run them under Hypothesis, and the mutant tests at the end run the same functions
@@ -14,25 +14,25 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-import engine
-import engine.evaluate
-from engine.errors import InputError
-from engine.load import policy_set_from_data
-from engine.model import CUSTOMER_VISIBLE, Manifest
-from engine.replay.compiled import CompiledEngine
-from engine.report import result_to_dict
-from engine.testing import attribute_values, cases, personas, policy_sets, scenarios
+import friction
+import friction.evaluate
+from friction.errors import InputError
+from friction.load import policy_set_from_data
+from friction.model import CUSTOMER_VISIBLE, Manifest
+from friction.replay.compiled import CompiledEngine
+from friction.report import result_to_dict
+from friction.testing import attribute_values, cases, personas, policy_sets, scenarios
 
 
 RETE_EXAMPLES = max(5, settings.default.max_examples // 4)
 
 
-def build(manifest: dict, files: dict) -> engine.CompiledPolicySet:
-    return engine.compile_policy_set(policy_set_from_data(manifest, files))
+def build(manifest: dict, files: dict) -> friction.CompiledPolicySet:
+    return friction.compile_policy_set(policy_set_from_data(manifest, files))
 
 
-def results(cps: engine.CompiledPolicySet, case_list, engine_name: str = "compiled") -> list[dict]:
-    ev = engine.Evaluator(cps, engine_name)
+def results(cps: friction.CompiledPolicySet, case_list, engine_name: str = "compiled") -> list[dict]:
+    ev = friction.Evaluator(cps, engine_name)
     return [result_to_dict(ev.evaluate(c)) for c in case_list]
 
 
@@ -40,7 +40,7 @@ def all_rules(files: dict) -> list[dict]:
     return [r for name in sorted(files) for r in files[name]["rules"]]
 
 
-def required(trace: engine.Trace) -> set[str]:
+def required(trace: friction.Trace) -> set[str]:
     return {a for f in trace.firings for a in f.requires}
 
 
@@ -78,7 +78,7 @@ def fixed_layouts(files: dict) -> list[dict]:
 def prop_same_result_twice(scenario, engine_name: str = "compiled") -> None:
     manifest, files, case_list = scenario
     cps = build(manifest, files)
-    ev = engine.Evaluator(cps, engine_name)
+    ev = friction.Evaluator(cps, engine_name)
     first = [result_to_dict(ev.evaluate(c)) for c in case_list]
     assert [result_to_dict(ev.evaluate(c)) for c in case_list] == first, "same evaluator, second run"
     if engine_name == "compiled":  # a fresh rete evaluator would register another ruleset
@@ -98,7 +98,7 @@ def prop_order_independent(scenario, data, engine_name: str = "compiled") -> Non
 def prop_removing_rules_never_adds_steps(scenario, data) -> None:
     manifest, files, case_list = scenario
     cps = build(manifest, files)
-    ev = engine.Evaluator(cps)
+    ev = friction.Evaluator(cps)
     n = len(cps.rules)
     for case in case_list:
         full = ev.replay(case)
@@ -131,8 +131,8 @@ def prop_rebuilt_without_rule_equals_left_out(scenario, data) -> None:
     manifest, files, case_list = scenario
     cps = build(manifest, files)
     rid = data.draw(st.sampled_from([r.id for r in cps.rules]), label="rule removed")
-    ev = engine.Evaluator(cps)
-    rebuilt = engine.Evaluator(build(manifest, without_rule(manifest, files, rid)))
+    ev = friction.Evaluator(cps)
+    rebuilt = friction.Evaluator(build(manifest, without_rule(manifest, files, rid)))
     for case in case_list:
         left_out = ev.result(ev.replay(case, frozenset({cps.rule_index[rid]})))
         gone = rebuilt.evaluate(case)
@@ -147,9 +147,9 @@ def prop_shortcuts_agree_with_the_full_path(scenario, data) -> None:
     `Evaluator.row`s (shared by cases that fire the same rules) against `evaluate`."""
     manifest, files, case_list = scenario
     cps = build(manifest, files)
-    ev = engine.Evaluator(cps)
+    ev = friction.Evaluator(cps)
     n = len(cps.rules)
-    policy_rules = cps.rule_ids({engine.Cause.policy, engine.Cause.practice})
+    policy_rules = cps.rule_ids({friction.Cause.policy, friction.Cause.practice})
     for case in case_list * 2:   # twice: the second time rows come from the cache
         result = ev.evaluate(case)
         trace = result.trace
@@ -161,10 +161,10 @@ def prop_shortcuts_agree_with_the_full_path(scenario, data) -> None:
             read_off = trace.without(rules)
             assert read_off.fired == ev.replay(case, rules).fired, f"without({sorted(rules)}) != replay"
             full = ev.result(read_off)
-            assert ev.values(read_off) == (*(full.metrics[m] for m in engine.METRICS), full.effort)
+            assert ev.values(read_off) == (*(full.metrics[m] for m in friction.METRICS), full.effort)
 
 
-def check_result(result: engine.CaseResult, ps: engine.PolicySet) -> None:
+def check_result(result: friction.CaseResult, ps: friction.PolicySet) -> None:
     """Invariants of one result: metric bounds, journey order and shape."""
     m = result.metrics
     steps = result.journey.steps
@@ -193,7 +193,7 @@ def check_result(result: engine.CaseResult, ps: engine.PolicySet) -> None:
 def prop_results_are_well_formed(scenario) -> None:
     manifest, files, case_list = scenario
     cps = build(manifest, files)
-    ev = engine.Evaluator(cps)
+    ev = friction.Evaluator(cps)
     for case in case_list:
         check_result(ev.evaluate(case), cps.policy_set)
 
@@ -309,9 +309,9 @@ def test_cases_pin_attributes_and_refuse_unknown_ones():
 
 @given(st.data())
 def test_rete_safe_values_stay_inside_what_durable_rules_handles(data):
-    spec = engine.model.Attribute(type=data.draw(st.sampled_from(["int", "number"])))
+    spec = friction.model.Attribute(type=data.draw(st.sampled_from(["int", "number"])))
     value = data.draw(attribute_values(spec, rete_safe=True))
-    assert engine.testing.is_rete_safe(value, spec.type)
+    assert friction.testing.is_rete_safe(value, spec.type)
     assert "e" not in json.dumps(value)
 
 
@@ -345,7 +345,7 @@ def handoffs_round_trip(real: Callable) -> Callable:
         m = real(journey, case, policy_made)
         s = journey.steps
         extra = int(len(s) > 1 and s[-1].department != s[0].department)
-        return engine.Metrics(**{**m.as_dict(), "handoffs": m.handoffs + extra})
+        return friction.Metrics(**{**m.as_dict(), "handoffs": m.handoffs + extra})
     return broken
 
 
@@ -361,9 +361,9 @@ def fire_with_exclusions_leaking(real: Callable) -> Callable:
 
 MUTANTS = {
     "journey tie-break by file order -> order independence fails": (
-        engine.evaluate, "build_journey", journey_in_file_order, prop_order_independent),
+        friction.evaluate, "build_journey", journey_in_file_order, prop_order_independent),
     "hand-offs counted round the loop -> metric bounds fail": (
-        engine.evaluate, "measure", handoffs_round_trip, lambda s, d: prop_results_are_well_formed(s)),
+        friction.evaluate, "measure", handoffs_round_trip, lambda s, d: prop_results_are_well_formed(s)),
     "left-out rules unblock others -> monotonicity fails": (
         CompiledEngine, "fire", fire_with_exclusions_leaking, prop_removing_rules_never_adds_steps),
 }

@@ -5,11 +5,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-import engine
+from friction import cli
+import friction
 from builders import BASE_MANIFEST, case, rule, step, write_set
-from engine.batch import run_cases
-from engine.load import policy_set_from_data
+from friction.batch import run_cases
+from friction.load import policy_set_from_data
 
 
 def _cli(*args):
@@ -25,8 +25,8 @@ def test_policy_made_names_every_policy_rule_on_a_looping_chain(tmp_path):
         rule("b", [step("Z")], cause="practice", step="Y"),
         rule("c", ["Y"], cause="policy", step="Z"),
     ]})
-    cps = engine.compile_policy_set(engine.load_policy_set(folder))
-    res = engine.Evaluator(cps).evaluate(case())
+    cps = friction.compile_policy_set(friction.load_policy_set(folder))
+    res = friction.Evaluator(cps).evaluate(case())
     made = {f.steps[0]: f.rules for f in res.flags if f.kind == "policy-made"}
     assert made == {"Y": ("a", "b", "c"), "Z": ("a", "b", "c")}
 
@@ -46,10 +46,10 @@ def test_a_long_after_chain_loads_and_explains(tmp_path):
     rules = [rule("first", [steps[0]], event="move")] + [
         rule(f"r{i:04d}", [steps[i]], step=f"s{i - 1}") for i in range(1, n)]
     folder = write_set(tmp_path / "p", {"r.yaml": rules})
-    cps = engine.compile_policy_set(engine.load_policy_set(folder))
-    res = engine.Evaluator(cps).evaluate(case())
+    cps = friction.compile_policy_set(friction.load_policy_set(folder))
+    res = friction.Evaluator(cps).evaluate(case())
     assert res.metrics.steps == n
-    from engine.explain import explain
+    from friction.explain import explain
     last = explain(cps, res).steps[-1]
     assert len(last.chain) == n and last.chain[0] == ("s0", "first")
 
@@ -63,7 +63,7 @@ def test_run_cases_can_be_interleaved():
 @pytest.mark.parametrize("key,value", [("weights", {"channels": float("nan")}),
                                        ("limits", {"steps": float("inf")})])
 def test_weights_and_limits_must_be_finite(key, value):
-    with pytest.raises(engine.InputError, match="finite"):
+    with pytest.raises(friction.InputError, match="finite"):
         policy_set_from_data({**BASE_MANIFEST, key: value},
                              {"r.yaml": {"rules": [rule("r", [step("s")], event="move")]}})
 
@@ -102,7 +102,7 @@ def test_deeply_nested_yaml_is_bad_input(tmp_path):
 def test_a_jsonl_persona_is_a_label(tmp_path):
     f = tmp_path / "p.jsonl"
     f.write_text(json.dumps({"id": "x", "event": "move", "persona": "walk-in", "attrs": {"products": 0}}) + "\n")
-    ev = engine.evaluate_paths("tests/fixtures/tiny", str(f))
+    ev = friction.evaluate_paths("tests/fixtures/tiny", str(f))
     assert not ev.problems and ev.results[0].case.persona == "walk-in"
 
 
@@ -117,14 +117,14 @@ def test_an_invalid_explicit_case_keeps_its_expanded_twin_out(tmp_path):
     cat = tmp_path / "c.yaml"
     cat.write_text(yaml.safe_dump({"personas": {"offline": {"digital": False}}, "events": ["move"],
                                    "expand": True, "cases": [{"id": "move/offline", "event": "move", "atrs": {}}]}))
-    ev = engine.evaluate_paths("tests/fixtures/tiny", str(cat))
+    ev = friction.evaluate_paths("tests/fixtures/tiny", str(cat))
     assert [r.case.id for r in ev.results] == [] and len(ev.problems) == 1
 
 
 def test_rules_null_is_an_empty_rule_file(tmp_path):
     folder = write_set(tmp_path / "p", {"r.yaml": [rule("r", [step("s")], event="move")]})
     (folder / "empty.yaml").write_text("rules:\n")
-    assert len(engine.load_policy_set(folder).rules) == 1
+    assert len(friction.load_policy_set(folder).rules) == 1
 
 
 def test_top_must_not_be_negative():
@@ -134,7 +134,7 @@ def test_top_must_not_be_negative():
 def test_lint_reads_a_jsonl_catalog_line_by_line(tmp_path):
     f = tmp_path / "c.jsonl"
     f.write_text('{"id": "a", "event": "move"}\n{"id": "b", "event": "mvoe"}\n')
-    findings = engine.lint("tests/fixtures/tiny", [str(f)])
+    findings = friction.lint("tests/fixtures/tiny", [str(f)])
     bad = [x for x in findings if x.code == "catalog"]
     assert len(bad) == 1 and bad[0].line == 2 and "did you mean 'move'" in bad[0].message
     assert not [x for x in findings if x.code == "uncatalogued-event"]   # 'move' counts as used

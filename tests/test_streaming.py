@@ -17,8 +17,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-import engine
+from friction import cli
+import friction
 from test_metrics import EXPECTED as HAND_COUNTED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,7 +169,7 @@ def test_two_workers_write_the_same_bytes_as_one(generated, fmt):
         assert len({tuple(r["journey"]) for r in rows if "error" not in r}) > 20
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
 def test_two_workers_match_one_on_both_engines(generated, engine_name, fmt):
     policy, _, small = generated
@@ -221,7 +221,7 @@ def test_default_jsonl_rows_are_the_summary_form(bank_json):
 
 
 def test_json_totals_equal_the_sum_of_the_rows(bank_json):
-    for m in engine.METRICS:
+    for m in friction.METRICS:
         assert bank_json["totals"][m] == sum(c["metrics"][m] for c in bank_json["cases"])
     assert bank_json["totals"]["effort"] == pytest.approx(sum(c["effort"] for c in bank_json["cases"]))
 

@@ -23,14 +23,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-import engine
+from friction import cli
+import friction
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK, DRAFT, CATALOG = "policies/bank", "policies/bank-draft", "cases/life-events.yaml"
 TINY, TINY_CASES = "tests/fixtures/tiny", "tests/fixtures/tiny-cases.yaml"
 PROMISES = "policies/bank/expectations/promises.yaml"
-KEYS = (*engine.METRICS, "effort")   # what diff, rank and snapshots report per case
+KEYS = (*friction.METRICS, "effort")   # what diff, rank and snapshots report per case
 
 
 
@@ -224,13 +224,13 @@ def test_rank_attribution_equals_a_real_replay_without_the_rule(rule_id, bank, r
 
 def test_rank_covers_every_cause_and_a_chain():
     assert set(RANKED.values()) == {"policy", "practice", "system", "regulation"}
-    cps = engine.compile_policy_set(engine.load_policy_set(BANK))
+    cps = friction.compile_policy_set(friction.load_policy_set(BANK))
     chained = [r.id for r in cps.rules if r.id in RANKED and r.rule.when.step]
     assert len(chained) >= 2
 
 
 def test_rank_lists_every_rule_once(rank_json):
-    cps = engine.compile_policy_set(engine.load_policy_set(BANK))
+    cps = friction.compile_policy_set(friction.load_policy_set(BANK))
     assert sorted(a["name"] for a in rank_json["rules"]) == sorted(r.id for r in cps.rules)
     assert rank_json["cases"] == 67
 
@@ -510,7 +510,7 @@ def test_coverage_names_unfired_rules_and_missing_pairs(tmp_path):
 # =========================================================================== explain
 
 
-@pytest.mark.parametrize("engine_name", engine.ENGINES)
+@pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_explain_names_rules_checks_and_chains(engine_name):
     r = run("explain", "move/offline", "--policies", TINY, "--catalog", TINY_CASES, "--format", "json",
             "--engine", engine_name)
