@@ -11,7 +11,8 @@ from .evaluate import CaseResult, Evaluation, Evaluator, evaluate_catalog, evalu
 from .journey import Journey, JourneyStep, build_journey
 from .judge import FLAG_KINDS, Flag
 from .batch import default_workers, run_cases
-from .lint import Finding, format_findings, has_errors, lint
+# `friction.lint` stays the module; the function is exported as lint_policy_set.
+from .lint import Finding, format_findings, has_errors, lint as lint_policy_set
 from .load import iter_cases, load_catalog, load_policy_set, open_catalog, resolve_cases
 from .measure import Metrics
 from .model import METRICS, Case, Cause, Lane, Manifest, PolicySet, Rule, Step
@@ -25,5 +26,5 @@ __all__ = [
     "Journey", "JourneyStep", "Lane", "METRICS", "Manifest", "Metrics", "PolicySet", "Problem",
     "Rule", "Step", "Trace", "build_journey", "compile_policy_set", "evaluate_catalog",
     "evaluate_paths", "evaluation_to_dict", "load_catalog", "load_policy_set", "make_engine",
-    "render", "resolve_cases", "Finding", "lint", "format_findings", "has_errors", "iter_cases", "open_catalog", "run_cases", "default_workers",
+    "render", "resolve_cases", "Finding", "lint_policy_set", "format_findings", "has_errors", "iter_cases", "open_catalog", "run_cases", "default_workers",
 ]

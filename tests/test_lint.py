@@ -161,6 +161,16 @@ def test_rule_file_names_do_not_change_the_findings(tmp_path, defects):
     assert key(again) == key(defects)
 
 
+def test_friction_lint_is_the_module_and_the_function_has_its_own_name():
+    # Regression: `friction.lint` was the function, hiding the module.
+    import types
+
+    import friction
+    assert isinstance(friction.lint, types.ModuleType)
+    assert friction.lint.lint is lint is friction.lint_policy_set
+    assert "lint_policy_set" in friction.__all__ and "lint" not in friction.__all__
+
+
 # --------------------------------------------------------------------------- clean sets, broken sets
 
 

@@ -134,7 +134,7 @@ def test_top_must_not_be_negative():
 def test_lint_reads_a_jsonl_catalog_line_by_line(tmp_path):
     f = tmp_path / "c.jsonl"
     f.write_text('{"id": "a", "event": "move"}\n{"id": "b", "event": "mvoe"}\n')
-    findings = friction.lint("tests/fixtures/tiny", [str(f)])
+    findings = friction.lint_policy_set("tests/fixtures/tiny", [str(f)])
     bad = [x for x in findings if x.code == "catalog"]
     assert len(bad) == 1 and bad[0].line == 2 and "did you mean 'move'" in bad[0].message
     assert not [x for x in findings if x.code == "uncatalogued-event"]   # 'move' counts as used

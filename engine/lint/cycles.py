@@ -1,0 +1,115 @@
+"""Cycles: rules that require each other's steps in a circle."""
+from __future__ import annotations
+
+from .context import Context, quote
+
+__all__ = ["check"]
+
+
+MAX_CYCLES = 100
+CYCLE_SEARCH_BUDGET = 200_000
+
+
+def check(ctx: Context) -> None:
+    needs: dict[str, list[str]] = {}
+    for r in ctx.rules:
+        for s in r.when.step:
+            needs.setdefault(s, []).append(r.id)
+    edges: dict[str, dict[str, list[str]]] = {r.id: {} for r in ctx.rules}
+    for r in ctx.rules:
+        for s in ctx.then[r.id]:
+            for target in needs.get(s, ()):
+                edges[r.id].setdefault(target, []).append(s)
+    cycles, complete = _elementary_cycles({k: sorted(v) for k, v in edges.items()})
+    for cycle in cycles:
+        hops = []
+        for i, rid in enumerate(cycle):
+            nxt = cycle[(i + 1) % len(cycle)]
+            hops.append(f"{rid} -({quote(sorted(set(edges[rid][nxt])))})->")
+        text = " ".join(hops) + f" {cycle[0]}"
+        ctx.add("warning", "chain-cycle", cycle[0],
+                f"rules chain in a cycle: {text}; replay stops since each step is required "
+                "once, but the policy is circular")
+    if not complete:
+        first = cycles[0][0] if cycles else min(edges)
+        ctx.add("warning", "chain-cycle", first,
+                f"more chaining cycles than the {len(cycles)} listed; not all are reported")
+
+
+def _strongly_connected(graph: dict[str, list[str]]) -> dict[str, int]:
+    """Component number of each node (iterative Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    comp: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    counter = components = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for nxt in it:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(graph[nxt])))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                while True:
+                    x = stack.pop()
+                    on_stack.discard(x)
+                    comp[x] = components
+                    if x == node:
+                        break
+                components += 1
+    return comp
+
+
+def _elementary_cycles(graph: dict[str, list[str]]) -> tuple[list[list[str]], bool]:
+    """Every elementary cycle once, rotated to start at its smallest node, in a deterministic
+    order; and whether the list is complete (the search is capped)."""
+    comp = _strongly_connected(graph)
+    cycles: list[list[str]] = []
+    budget = CYCLE_SEARCH_BUDGET
+    for start in sorted(graph):
+        # Cycles through `start` whose other nodes are all larger, inside its component.
+        path = [start]
+        on_path = {start}
+        work = [iter(graph[start])]
+        while work:
+            advanced = False
+            for nxt in work[-1]:
+                budget -= 1
+                if budget <= 0:
+                    return cycles, False
+                if nxt == start:
+                    if len(cycles) >= MAX_CYCLES:
+                        return cycles, False
+                    cycles.append(list(path))
+                elif nxt > start and nxt not in on_path and comp[nxt] == comp[start]:
+                    path.append(nxt)
+                    on_path.add(nxt)
+                    work.append(iter(graph[nxt]))
+                    advanced = True
+                    break
+            if not advanced:
+                work.pop()
+                on_path.discard(path.pop())
+    return cycles, True
