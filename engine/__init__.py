@@ -14,8 +14,9 @@ from .batch import default_workers, run_cases
 # `friction.lint` stays the module; the function is exported as lint_policy_set.
 from .lint import Finding, format_findings, has_errors, lint as lint_policy_set
 from .load import iter_cases, load_catalog, load_policy_set, open_catalog, resolve_cases
-from .measure import Metrics
-from .model import METRICS, Case, Cause, Lane, Manifest, PolicySet, Rule, Step
+from .measure import Metrics, StepFacts, measure_steps
+from .metrics import METRIC_ALIASES, METRICS, REGISTRY, SCORES, metric_named
+from .model import Case, Cause, Lane, Manifest, PolicySet, Rule, Step
 from .replay import ENGINES, make_engine
 from .report import FORMATS, evaluation_to_dict, render
 from .trace import Firing, Trace
@@ -23,8 +24,8 @@ from .trace import Firing, Trace
 __all__ = [
     "Case", "CaseResult", "Cause", "CompiledPolicySet", "ENGINES", "EngineError", "Evaluation",
     "Evaluator", "FLAG_KINDS", "FORMATS", "Firing", "Flag", "FrictionError", "InputError",
-    "Journey", "JourneyStep", "Lane", "METRICS", "Manifest", "Metrics", "PolicySet", "Problem",
+    "Journey", "JourneyStep", "Lane", "METRICS", "METRIC_ALIASES", "REGISTRY", "SCORES", "Manifest", "Metrics", "PolicySet", "Problem",
     "Rule", "Step", "Trace", "build_journey", "compile_policy_set", "evaluate_catalog",
     "evaluate_paths", "evaluation_to_dict", "load_catalog", "load_policy_set", "make_engine",
-    "render", "resolve_cases", "Finding", "lint_policy_set", "format_findings", "has_errors", "iter_cases", "open_catalog", "run_cases", "default_workers",
+    "render", "resolve_cases", "StepFacts", "measure_steps", "metric_named", "Finding", "lint_policy_set", "format_findings", "has_errors", "iter_cases", "open_catalog", "run_cases", "default_workers",
 ]

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from .metrics import StepFacts
 from .model import Case, Cause, Condition, PolicySet, Rule, Step, When
 
 __all__ = ["CompiledRule", "CompiledPolicySet", "compile_policy_set"]
@@ -51,11 +52,7 @@ class CompiledPolicySet:
     rule_index: dict[str, int] = field(repr=False)
     # Precomputed per step id, so each journey is built from small ints and shared dicts.
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
-    step_lane: tuple[str, ...] = field(repr=False, default=())
-    step_department: tuple[str, ...] = field(repr=False, default=())
-    step_channel: tuple[str, ...] = field(repr=False, default=())
-    step_days: tuple[float, ...] = field(repr=False, default=())
-    step_asks: tuple[tuple[str, ...], ...] = field(repr=False, default=())
+    step_facts: tuple[StepFacts, ...] = field(repr=False, default=())    # what measuring reads
     owner_of: dict[str, str] = field(repr=False, default_factory=dict)      # rule id -> owner
 
     @property
@@ -99,11 +96,8 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         source=source, matchers=namespace["MATCHERS"],
         rule_index={r.id: r.index for r in rules},
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
-        step_lane=tuple(s.lane.value for s in steps),
-        step_department=tuple(s.department for s in steps),
-        step_channel=tuple(s.channel for s in steps),
-        step_days=tuple(s.days for s in steps),
-        step_asks=tuple(s.asks for s in steps),
+        step_facts=tuple(StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs)
+                         for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},
     )
 

@@ -7,7 +7,7 @@ from typing import Iterable
 from .evaluate import CaseResult, Evaluation
 from .judge import Flag
 from .measure import tidy_number
-from .model import SCORES
+from .metrics import SCORES
 
 __all__ = ["CaseDiff", "Diff", "diff", "increases", "DIFF_KEYS"]
 

@@ -15,7 +15,8 @@ from .journey import Journey, build_journey, order_steps
 from .judge import POLICY_CAUSES, Flag, judge
 from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
 from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
-from .model import METRICS, Case
+from .metrics import METRICS
+from .model import Case
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
 

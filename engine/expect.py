@@ -32,7 +32,8 @@ from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, read_yaml, relative_path, validate_model
 from .measure import tidy_number
-from .model import SCORES, FiniteFloat, Strict
+from .metrics import SCORES
+from .model import FiniteFloat, Strict
 
 __all__ = [
     "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",

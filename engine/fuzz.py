@@ -20,7 +20,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from .compile import CompiledPolicySet
 from .errors import InputError, did_you_mean
 from .evaluate import CaseResult, Evaluator
-from .model import SCORES, Case, Manifest
+from .metrics import SCORES
+from .model import Case, Manifest
 from .testing import cases as case_strategy
 
 __all__ = ["Limit", "FuzzResult", "parse_limit", "manifest_limits", "fuzz", "away_from_defaults",

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .errors import did_you_mean
+from .metrics import DEFAULT_WEIGHTS, METRICS, SCORES
 
 __all__ = [
     "Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "Manifest",
@@ -62,17 +63,8 @@ CUSTOMER_VISIBLE = frozenset({Lane.customer, Lane.frontstage})
 STAFF_ONLY = frozenset({Lane.backstage, Lane.support})
 INTERNAL_CHANNEL = "internal"
 
-# Metric names, in the order reports show them.
-METRICS = (
-    "steps", "customer_steps", "backstage_steps", "departments", "channels", "handoffs",
-    "channel_switches", "repeated_asks", "elapsed_days", "policy_steps",
-)
-SCORES = (*METRICS, "effort")   # every metric, then the effort score: what reports and checks compare
-
-MetricName = Literal[
-    "steps", "customer_steps", "backstage_steps", "departments", "channels", "handoffs",
-    "channel_switches", "repeated_asks", "elapsed_days", "policy_steps",
-]
+# Metric names come from the one registry (metrics.py).
+MetricName = Literal[METRICS]
 
 # Condition operators: key in YAML -> meaning. `present: false` is "absent".
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "present")
@@ -356,12 +348,6 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 class Thresholds(Strict):
     handoffs: int = Field(default=3, ge=0)           # flag a journey with more handoffs
     silent_wait_days: float = Field(default=2, ge=0, allow_inf_nan=False)  # flag a longer silent step
-
-
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "customer_steps": 1.0, "channels": 2.0, "channel_switches": 2.0, "handoffs": 1.0,
-    "repeated_asks": 1.0, "elapsed_days": 0.5,
-}
 
 
 class Manifest(Strict):

@@ -14,7 +14,7 @@ from tabulate import tabulate
 from .errors import Problem
 from .evaluate import CaseResult, Evaluation, Row
 from .measure import tidy_number
-from .model import METRICS, SCORES
+from .metrics import COLUMNS, HEADLINE, METRICS, SCORES
 
 __all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]
@@ -22,12 +22,7 @@ __all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter",
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 STREAMING_FORMATS = frozenset({"jsonl", "csv"})   # written row by row, never held in memory
 
-# Short column titles for the terminal table, in METRICS order.
-SHORT = {
-    "steps": "steps", "customer_steps": "cust", "backstage_steps": "back", "departments": "depts",
-    "channels": "chans", "handoffs": "hand-offs", "channel_switches": "switches",
-    "repeated_asks": "re-asks", "elapsed_days": "days", "policy_steps": "policy",
-}
+SHORT = COLUMNS   # short column titles for the terminal table, from the metric registry
 
 
 # Flag kinds as the terminal table shows them (JSON and CSV keep the full names).
@@ -281,8 +276,7 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
 
 
 def render_rank(rk, fmt: str, top: int | None = None, metrics: tuple[str, ...] = ()) -> str:
-    from .rank import RANK_METRICS
-    metrics = metrics or (*RANK_METRICS, "effort")
+    metrics = metrics or (*HEADLINE, "effort")
     if fmt == "json":
         def dump(items):
             return [{"name": a.name, "cause": a.cause, "owner": a.owner, "rules": a.rules, "cases": a.cases,

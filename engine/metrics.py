@@ -1,0 +1,86 @@
+"""The one metric registry: every metric's name, table column, side, definition, default
+weight and how it totals over a catalog. Everything that lists metrics reads it: the
+`Metrics` type (measure.py), the manifest's `limits` and `weights`, report columns,
+expectations, snapshots, diff, rank and fuzz. A new metric is added here, and computed in
+measure.py; nothing else lists metrics by hand."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from .errors import InputError, did_you_mean
+
+__all__ = ["Metric", "REGISTRY", "METRICS", "SCORES", "EFFORT", "COLUMNS", "METRIC_ALIASES",
+           "DEFAULT_WEIGHTS", "HEADLINE", "StepFacts", "metric_named", "column_of"]
+
+Side = Literal["customer", "staff", "both"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str           # as in JSON, CSV, expectations, limits and weights
+    column: str         # the short title of the terminal table, also accepted wherever a name is
+    side: Side          # whose effort it measures
+    definition: str     # one line, as the README's table says it
+    kind: type = int    # int counts; float for days and money
+    weight: float = 0.0  # default weight in the effort score (the manifest's `weights` replace them all)
+    headline: bool = False  # shown where space is short (rank's table)
+    total: Literal["sum"] = "sum"   # over a catalog every metric is a sum over cases (so attribution adds up)
+
+
+REGISTRY: tuple[Metric, ...] = (
+    Metric("steps", "steps", "both", "steps in the journey", headline=True),
+    Metric("customer_steps", "cust", "customer", "steps in lane `customer`", weight=1.0, headline=True),
+    Metric("backstage_steps", "back", "staff", "steps in lanes `backstage` and `support`"),
+    Metric("departments", "depts", "both", "distinct departments over all steps", headline=True),
+    Metric("channels", "chans", "customer", "distinct channels over customer-visible steps (never `internal`)",
+           weight=2.0, headline=True),
+    Metric("handoffs", "hand-offs", "customer", "adjacent steps in journey order whose departments differ",
+           weight=1.0, headline=True),
+    Metric("channel_switches", "switches", "customer",
+           "adjacent customer-visible steps whose channels differ, plus 1 if the first is not the start channel",
+           weight=2.0),
+    Metric("repeated_asks", "re-asks", "customer", "over each information item: times asked − 1", weight=1.0),
+    Metric("elapsed_days", "days", "customer", "longest path of step durations through `after`", kind=float,
+           weight=0.5, headline=True),
+    Metric("policy_steps", "policy", "both",
+           "steps that disappear when every `policy` and `practice` rule is removed"),
+)
+
+EFFORT = "effort"   # Σ weight × metric: not a metric of its own, but compared like one
+METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY)
+SCORES: tuple[str, ...] = (*METRICS, EFFORT)     # what reports, diffs, snapshots and checks compare
+COLUMNS: dict[str, str] = {**{m.name: m.column for m in REGISTRY}, EFFORT: EFFORT}
+HEADLINE: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.headline)
+DEFAULT_WEIGHTS: dict[str, float] = {m.name: m.weight for m in REGISTRY if m.weight}
+# Every name a user may write for a score: its name or its table column.
+METRIC_ALIASES: dict[str, str] = {**{m.column: m.name for m in REGISTRY}, **{s: s for s in SCORES}}
+
+assert len(set(COLUMNS.values())) == len(COLUMNS), "table columns must be distinct"
+
+
+def metric_named(text: str, what: str = "metric", allow_effort: bool = True) -> str:
+    """The metric a user means by `text` (a name or a table column: `cust` is
+    customer_steps); an InputError with a suggestion otherwise."""
+    name = METRIC_ALIASES.get(text.strip())
+    if name is None or (name == EFFORT and not allow_effort):
+        choices = [k for k in METRIC_ALIASES if allow_effort or k != EFFORT]
+        raise InputError(f"{what}: unknown metric '{text}'{did_you_mean(text, choices)}")
+    return name
+
+
+def column_of(name: str) -> str:
+    return COLUMNS.get(name, name)
+
+
+class StepFacts(NamedTuple):
+    """What measuring needs of one step: nothing refers back to a rule or a compiled set."""
+
+    action: str
+    lane: str               # a Lane (or its value)
+    department: str
+    channel: str = "internal"
+    asks: tuple[str, ...] = ()
+    days: float = 0.0
+    informs: bool = False   # the organisation tells the customer something (a letter, a message)
+    fee: float = 0.0        # what the customer pays for it
