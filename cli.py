@@ -16,9 +16,12 @@ import friction
 from friction import coverage as coverage_mod
 from friction import diff as diff_mod
 from friction import expect as expect_mod
+from friction import blueprint
 from friction import rank as rank_mod
 from friction import report
+from friction.blueprint import ALL_UP_TO, WORST_DEFAULT
 from friction.explain import explain as explain_case
+from friction.page import render_report
 
 from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
 
@@ -411,6 +414,46 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
     for i, s in enumerate(r.journey.steps, 1):
         click.echo(f"#  {i:>2}. {s.action}  ({s.lane.value}, {s.department}, {s.channel})  [{', '.join(s.rules)}]")
     sys.exit(EXIT_FAILED)
+
+
+@main.command("report")
+@click.argument("policy_set", required=False)
+@click.argument("catalog", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html", show_default=True)
+@click.option("--baseline", metavar="POLICY_SET",
+              help="Draft mode: POLICY_SET is the draft and this the set in force; each case is drawn "
+                   "as-is above draft, with the differences.")
+@click.option("--cases", "selection", metavar="GLOB|worst:N",
+              help="Which cases get a blueprint: ids matching a glob (relocate/*) or the N worst by "
+                   f"effort. Default: every case up to {ALL_UP_TO}, else the {WORST_DEFAULT} worst.")
+@engine_option
+@input_errors_exit_2
+def report_cmd(policy_set: str | None, catalog: str | None, output: str, baseline: str | None,
+               selection: str | None, engine_name: str) -> None:
+    """One HTML page: the catalog's overview and a service blueprint per case (self-contained:
+    open it from disk, print it, mail it). Exit 2 when a case could not be evaluated (the page
+    lists it; every other case is drawn)."""
+    sel = blueprint.parse_selection(selection)
+    cat = _catalog(catalog)
+    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
+    base = base_stream = None
+    if baseline:
+        base = friction.compile_policy_set(friction.load_policy_set(baseline))
+        base_stream = friction.open_catalog(cat, base.manifest)
+    rep = blueprint.build_report(cps, friction.open_catalog(cat, cps.manifest), engine=engine_name, selection=sel,
+                                 baseline=base, baseline_stream=base_stream,
+                                 watch=lambda it: _progress(it, "drawing"))
+    _write(output, render_report(rep, _version()))
+    click.echo(f"wrote {output}: {rep.overview.cases} cases, {len(rep.cases)} blueprints", err=True)
+    _case_problems_exit(rep.problems)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("friction")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 @main.command("compile")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .compile import CompiledPolicySet
-from .evaluate import Evaluation
+from .evaluate import CaseResult, Evaluation
 from .load import LoadedCatalog
 
-__all__ = ["Coverage", "coverage"]
+__all__ = ["Coverage", "CoverageTally", "coverage"]
 
 
 @dataclass
@@ -32,19 +32,34 @@ class Coverage:
 def coverage(cps: CompiledPolicySet, evaluation: Evaluation, catalog: LoadedCatalog | None) -> Coverage:
     """`catalog` None (JSON Lines) has no persona table: pairs are counted over the personas
     that its cases name."""
-    fired: set[int] = set()
-    seen: set[tuple[str, str]] = set()
+    tally = CoverageTally()
     for r in evaluation.results:
-        fired |= r.trace.fired
+        tally.add(r)
+    return tally.coverage(cps, catalog)
+
+
+class CoverageTally:
+    """What coverage needs from each case, gathered one result at a time (a catalog read as
+    a stream is never held in memory)."""
+
+    def __init__(self) -> None:
+        self.fired: set[int] = set()
+        self.seen: set[tuple[str, str]] = set()
+        self.personas: set[str] = set()
+
+    def add(self, r: CaseResult) -> None:
+        self.fired |= r.trace.fired
         if r.case.persona:
-            seen.add((r.case.event, r.case.persona))
-    unfired = []
-    for r in cps.rules:
-        if r.index not in fired:
-            file, line = cps.policy_set.where.get(r.id, ("?", 0))
-            unfired.append((r.id, f"{file}:{line}"))
-    personas = (catalog.catalog.personas if catalog is not None
-                else {r.case.persona for r in evaluation.results if r.case.persona})
-    pairs = [(e, p) for e in sorted(cps.manifest.events) for p in sorted(personas)]
-    missing = [p for p in pairs if p not in seen]
-    return Coverage(len(cps.rules), len(fired), unfired, len(pairs), len(pairs) - len(missing), missing)
+            self.seen.add((r.case.event, r.case.persona))
+            self.personas.add(r.case.persona)
+
+    def coverage(self, cps: CompiledPolicySet, catalog: LoadedCatalog | None) -> Coverage:
+        unfired = []
+        for r in cps.rules:
+            if r.index not in self.fired:
+                file, line = cps.policy_set.where.get(r.id, ("?", 0))
+                unfired.append((r.id, f"{file}:{line}"))
+        personas = catalog.catalog.personas if catalog is not None else self.personas
+        pairs = [(e, p) for e in sorted(cps.manifest.events) for p in sorted(personas)]
+        missing = [p for p in pairs if p not in self.seen]
+        return Coverage(len(cps.rules), len(self.fired), unfired, len(pairs), len(pairs) - len(missing), missing)

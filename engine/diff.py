@@ -9,7 +9,7 @@ from .judge import Flag
 from .measure import tidy_number
 from .metrics import SCORES
 
-__all__ = ["CaseDiff", "Diff", "diff", "increases", "DIFF_KEYS"]
+__all__ = ["CaseDiff", "Diff", "case_diff", "diff", "increases", "DIFF_KEYS"]
 
 DIFF_KEYS = SCORES
 
@@ -60,26 +60,28 @@ def _flag_key(f: Flag) -> tuple:
     return (f.kind, f.metric, f.steps)
 
 
+def case_diff(cid: str, a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
+    """One case's baseline result `a` against its draft result `b` (None: not in that set)."""
+    cd = CaseDiff(cid, _values(a) if a else None, _values(b) if b else None)
+    if a and b:
+        steps_a, steps_b = a.journey.actions, b.journey.actions
+        cd.removed_steps = [s for s in steps_a if s not in steps_b]
+        cd.added_steps = [s for s in steps_b if s not in steps_a]
+        fa = {_flag_key(f): f.message for f in a.flags}
+        fb = {_flag_key(f): f.message for f in b.flags}
+        cd.flags_gone = [m for k, m in fa.items() if k not in fb]
+        cd.flags_new = [m for k, m in fb.items() if k not in fa]
+        kinds = sorted({f.kind for f in a.flags} | {f.kind for f in b.flags})
+        cd.flag_change = {k: n for k in kinds
+                          if (n := sum(f.kind == k for f in b.flags) - sum(f.kind == k for f in a.flags))}
+    return cd
+
+
 def diff(baseline: Evaluation, draft: Evaluation) -> Diff:
     before = {r.case.id: r for r in baseline.results}
     after = {r.case.id: r for r in draft.results}
     order = [r.case.id for r in baseline.results] + [c for c in after if c not in before]
-    cases = []
-    for cid in order:
-        a, b = before.get(cid), after.get(cid)
-        cd = CaseDiff(cid, _values(a) if a else None, _values(b) if b else None)
-        if a and b:
-            steps_a, steps_b = a.journey.actions, b.journey.actions
-            cd.removed_steps = [s for s in steps_a if s not in steps_b]
-            cd.added_steps = [s for s in steps_b if s not in steps_a]
-            fa = {_flag_key(f): f.message for f in a.flags}
-            fb = {_flag_key(f): f.message for f in b.flags}
-            cd.flags_gone = [m for k, m in fa.items() if k not in fb]
-            cd.flags_new = [m for k, m in fb.items() if k not in fa]
-            kinds = sorted({f.kind for f in a.flags} | {f.kind for f in b.flags})
-            cd.flag_change = {k: n for k in kinds
-                              if (n := sum(f.kind == k for f in b.flags) - sum(f.kind == k for f in a.flags))}
-        cases.append(cd)
+    cases = [case_diff(cid, before.get(cid), after.get(cid)) for cid in order]
     tb, ta = baseline.totals, draft.totals
     return Diff(
         baseline=f"{baseline.policy_set} {baseline.version}", draft=f"{draft.policy_set} {draft.version}",

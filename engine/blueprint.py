@@ -1,0 +1,420 @@
+"""The report's content: a catalog's overview and a service blueprint per case, as plain
+data for the HTML page (engine/page.py draws it). Everything is read from the one
+evaluation (each case's result and trace), explain, rank, diff and coverage; nothing here
+measures a journey again.
+
+A catalog is read as a stream: the overview keeps running totals and the few cases it
+draws, so a catalog of any length fits in memory."""
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from .compile import CompiledPolicySet
+from .coverage import Coverage, CoverageTally
+from .diff import CaseDiff, case_diff
+from .errors import EngineError, InputError, Problem, did_you_mean
+from .evaluate import CaseResult, Evaluator
+from .explain import explain
+from .judge import FLAG_KINDS
+from .load import CatalogStream
+from .measure import tidy_number
+from .model import Case
+from .rank import Ranking, rank
+
+__all__ = ["Selection", "Report", "CaseView", "Blueprint", "build_report", "parse_selection",
+           "LANES", "ALL_UP_TO", "WORST_DEFAULT"]
+
+ALL_UP_TO = 300       # a catalog up to this many cases gets a blueprint for every case
+WORST_DEFAULT = 50    # past it, only the worst cases get one (the file size stays bounded)
+TOP_CASES = 20        # rows of the overview's "worst cases" and "biggest changes" tables
+TOP_BARS = 15         # bars per attribution chart
+
+# Blueprint lanes top to bottom (Bitner, Ostrom & Morgan 2008); the line of visibility
+# runs between frontstage and backstage.
+LANES = ("customer", "frontstage", "backstage", "support")
+LANE_TITLES = {"customer": "Customer actions", "frontstage": "Frontstage (seen by the customer)",
+               "backstage": "Backstage (unseen)", "support": "Support processes"}
+
+# Geometry of a blueprint, in CSS pixels: the page positions cards and draws connectors
+# with the same numbers.
+LABEL_W, CARD_W, GAP, LANE_H, CARD_H, VIS_H, PAD = 124, 176, 44, 232, 214, 28, 10
+EMPTY_LANE_H = 52   # a lane no step of the case is in stays, short
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which cases get a blueprint: ids matching a glob, or the N worst by effort, or (None,
+    None) all of them up to ALL_UP_TO cases and the WORST_DEFAULT worst beyond."""
+
+    pattern: str | None = None
+    worst: int | None = None
+
+    @property
+    def default(self) -> bool:
+        return self.pattern is None and self.worst is None
+
+
+def parse_selection(text: str | None) -> Selection:
+    """`--cases`: a glob on case ids (`relocate/*`) or `worst:N`."""
+    if not text:
+        return Selection()
+    m = re.fullmatch(r"worst:(\d+)", text.strip())
+    if m:
+        return Selection(worst=int(m.group(1)))
+    if text.startswith("worst"):
+        raise InputError(f"--cases: '{text}' is not of the form worst:N (e.g. worst:20)")
+    return Selection(pattern=text)
+
+
+@dataclass
+class Card:
+    n: int                   # position in the journey, from 1
+    step: dict[str, Any]     # the step as CaseResult.as_dict() gives it
+    lane_row: int
+    x: int
+    y: int
+    flags: list[str]         # kinds of the flags that name this step
+    why: Any                 # explain.StepWhy
+    change: str | None       # "removed" (gone in the draft) / "added" (new in the draft)
+    handoff_from: str | None     # the previous step's department, when it differs
+    switch_from: str | None      # the previous step's channel, when the customer changes channel
+
+
+@dataclass
+class Connector:
+    path: str
+    handoff: bool
+    switch: bool
+    title: str
+
+
+@dataclass
+class Blueprint:
+    """One journey drawn in lanes: cards in journey order, connectors between them."""
+
+    title: str               # "As-is: bank 2024.3"
+    cards: list[Card]
+    connectors: list[Connector]
+    width: int
+    height: int
+    lane_bands: list[dict[str, Any]]   # each lane's name, title, y and height
+    visibility_y: int
+    metrics: dict[str, float]
+    effort: float
+    flags: list[dict[str, Any]]
+
+    @property
+    def flag_counts(self) -> dict[str, int]:
+        n = Counter(f["kind"] for f in self.flags)
+        return {k: n[k] for k in sorted(n, key=lambda k: (FLAG_KINDS.index(k) if k in FLAG_KINDS else 99, k))}
+
+
+@dataclass
+class CaseView:
+    id: str
+    anchor: str
+    event: str
+    persona: str | None
+    channel: str
+    attributes: dict[str, Any]
+    blueprints: list[Blueprint]        # as-is; or as-is then draft
+    diff: CaseDiff | None = None
+
+
+@dataclass
+class Overview:
+    cases: int = 0
+    totals: dict[str, float] = field(default_factory=dict)          # metric -> sum (and effort)
+    totals_after: dict[str, float] | None = None                    # draft mode: the draft's
+    flags: Counter = field(default_factory=Counter)
+    flags_after: Counter | None = None
+    worst: list[dict[str, Any]] = field(default_factory=list)       # rows: id, effort, metrics
+    changes: list[dict[str, Any]] = field(default_factory=list)     # draft mode: biggest changes
+    changed: int = 0
+    ranking: Ranking | None = None
+    coverage: Coverage | None = None
+
+
+@dataclass
+class Report:
+    policy_set: str
+    catalog: str
+    engine: str
+    metrics: list[str]                 # metric names in report order (from the results)
+    overview: Overview
+    cases: list[CaseView]
+    selection_note: str
+    baseline: str | None = None        # draft mode: the as-is policy set
+    problems: list[Problem] = field(default_factory=list)   # cases that could not be evaluated
+    flag_kinds: tuple[str, ...] = FLAG_KINDS
+
+
+def anchor(case_id: str) -> str:
+    """A fragment id for a case: readable, unique for distinct ids, safe in a URL."""
+    return "case-" + re.sub(r"[^A-Za-z0-9_-]", lambda m: f".{ord(m.group()):x}.", case_id)
+
+
+def blueprint(cps: CompiledPolicySet, result: CaseResult, title: str,
+              changed: Iterable[str] = (), change: str | None = None) -> Blueprint:
+    """The blueprint of one result; steps named in `changed` are marked with `change`."""
+    d = result.as_dict()
+    why = explain(cps, result).steps
+    changed = set(changed)
+    by_step: dict[str, list[str]] = {}
+    for f in d["flags"]:
+        for s in f["steps"]:
+            kinds = by_step.setdefault(s, [])
+            if f["kind"] not in kinds:
+                kinds.append(f["kind"])
+    bands, y = [], 0
+    row_y = {}
+    used = {s["lane"] for s in d["journey"]}
+    for lane in LANES:
+        if lane == "backstage":
+            vis_y = y
+            y += VIS_H
+        row_y[lane] = y
+        h = LANE_H if lane in used else EMPTY_LANE_H
+        bands.append({"name": lane, "title": LANE_TITLES[lane], "y": y, "height": h})
+        y += h
+    cards: list[Card] = []
+    prev = None
+    prev_visible = None
+    for i, s in enumerate(d["journey"]):
+        visible = s["lane"] in ("customer", "frontstage")
+        switch = None
+        if visible and not s["informs"] and prev_visible is not None and prev_visible["channel"] != s["channel"]:
+            switch = prev_visible["channel"]
+        cards.append(Card(
+            n=i + 1, step=s, lane_row=LANES.index(s["lane"]), x=LABEL_W + i * (CARD_W + GAP),
+            y=row_y[s["lane"]] + (LANE_H - CARD_H) // 2, flags=by_step.get(s["action"], []), why=why[i],
+            change=change if s["action"] in changed else None,
+            handoff_from=prev["department"] if prev and prev["department"] != s["department"] else None,
+            switch_from=switch))
+        prev = s
+        if visible and not s["informs"]:
+            prev_visible = s
+    connectors = []
+    for a, b in zip(cards, cards[1:]):
+        x1, y1 = a.x + CARD_W, a.y + CARD_H // 2
+        x2, y2 = b.x, b.y + CARD_H // 2
+        mid = x1 + GAP // 2
+        path = f"M{x1},{y1} H{mid} V{y2} H{x2 - 2}" if y1 != y2 else f"M{x1},{y1} H{x2 - 2}"
+        what = []
+        if b.handoff_from:
+            what.append(f"hand-off {b.handoff_from} → {b.step['department']}")
+        if b.switch_from:
+            what.append(f"channel switch {b.switch_from} → {b.step['channel']}")
+        connectors.append(Connector(path, bool(b.handoff_from), bool(b.switch_from),
+                                    f"step {a.n} → {b.n}" + (": " + "; ".join(what) if what else "")))
+    width = LABEL_W + max(1, len(cards)) * (CARD_W + GAP) + PAD
+    return Blueprint(title=title, cards=cards, connectors=connectors, width=width, height=y, lane_bands=bands,
+                     visibility_y=vis_y, metrics=d["metrics"], effort=d["effort"], flags=d["flags"])
+
+
+def _case_view(r: CaseResult, blueprints: list[Blueprint], cd: CaseDiff | None = None) -> CaseView:
+    c = r.case
+    return CaseView(c.id, anchor(c.id), c.event, c.persona, c.channel, dict(c.attrs), blueprints, cd)
+
+
+def _values(r: CaseResult) -> dict[str, float]:
+    return {**r.metrics.as_dict(), "effort": r.effort}
+
+
+def _add(totals: dict[str, float], values: dict[str, float]) -> None:
+    for k, v in values.items():
+        totals[k] = tidy_number(totals.get(k, 0) + v)
+
+
+class _Keeper:
+    """The results a report draws, chosen as the stream goes by: every case up to ALL_UP_TO
+    (then the worst only), a glob's matches, or the N worst. Memory: bounded by what is drawn."""
+
+    def __init__(self, sel: Selection):
+        self.sel = sel
+        self.limit = sel.worst if sel.worst is not None else WORST_DEFAULT
+        self.all: list[tuple] | None = [] if sel.default else None
+        self.worst: list[tuple] = []
+        self.matched: list[tuple] = []
+
+    def offer(self, key: float, cid: str, item: tuple) -> None:
+        if self.sel.pattern is not None:
+            if fnmatch.fnmatchcase(cid, self.sel.pattern):
+                self.matched.append(item)
+            return
+        if self.all is not None:
+            self.all.append(item)
+            if len(self.all) > ALL_UP_TO:
+                self.all = None
+        self.worst.append((-key, cid, item))
+        if len(self.worst) > 2 * self.limit + 64:
+            self._trim()
+
+    def _trim(self) -> None:
+        self.worst.sort(key=lambda t: t[:2])   # worst effort first, ties by case id
+        del self.worst[self.limit:]
+
+    def chosen(self) -> list[tuple]:
+        if self.sel.pattern is not None:
+            return self.matched
+        if self.all is not None:
+            return self.all
+        self._trim()
+        return [t[2] for t in self.worst]
+
+
+def _bounded(rows: list[tuple]) -> None:
+    """Keep the TOP_CASES first of (sort key, case id, row) rows once the list grows."""
+    if len(rows) > 4 * TOP_CASES:
+        rows.sort(key=lambda t: t[:2])
+        del rows[TOP_CASES:]
+
+
+def _worst_rows(rows: list[tuple], n: int) -> list[dict[str, Any]]:
+    rows.sort(key=lambda t: t[:2])
+    return [t[2] for t in rows[:n]]
+
+
+def build_report(cps: CompiledPolicySet, stream: CatalogStream, *, engine: str = "compiled",
+                 selection: Selection = Selection(), baseline: CompiledPolicySet | None = None,
+                 baseline_stream: CatalogStream | None = None,
+                 watch: Callable[[Iterator], Iterator] = iter) -> Report:
+    """The report of `cps` on a catalog. With `baseline` (and the same catalog opened for it as
+    `baseline_stream`), draft mode: `cps` is the draft, each case is drawn as-is then draft."""
+    if baseline is not None:
+        return _draft_report(baseline, cps, baseline_stream, stream, engine, selection, watch)
+    evaluator = Evaluator(cps, engine)
+    ov = Overview()
+    tally = CoverageTally()
+    keeper = _Keeper(selection)
+    worst: list[tuple] = []
+    problems: list[Problem] = []
+    metrics: list[str] = []
+
+    def cases() -> Iterator[Case]:
+        # The one pass over the catalog: each case is evaluated here for the overview and
+        # the blueprints, then handed on to rank for attribution.
+        nonlocal metrics
+        for item in watch(iter(stream)):
+            if isinstance(item, Problem):
+                problems.append(item)
+                continue
+            try:
+                r = evaluator.evaluate(item)
+            except EngineError as e:
+                problems.append(Problem("<engine>", None, f"case {item.id}", str(e)))
+                continue
+            values = _values(r)
+            metrics = metrics or list(r.metrics.as_dict())
+            ov.cases += 1
+            _add(ov.totals, values)
+            ov.flags.update(f.kind for f in r.flags)
+            tally.add(r)
+            row = _row(r, values)
+            worst.append((-r.effort, r.case.id, row))
+            _bounded(worst)
+            keeper.offer(r.effort, r.case.id, (r,))
+            yield item
+
+    ranking, _ = rank(evaluator, cases())
+    ov.ranking = ranking
+    ov.worst = _worst_rows(worst, TOP_CASES)
+    ov.coverage = tally.coverage(cps, stream.loaded)
+    chosen = keeper.chosen()
+    _check_selection(selection, chosen, ov.cases)
+    views = [_case_view(r, [blueprint(cps, r, f"{cps.name} {cps.manifest.version}")]) for (r,) in chosen]
+    return Report(policy_set=f"{cps.name} {cps.manifest.version}", catalog=stream.name, engine=engine,
+                  metrics=metrics, overview=ov, cases=views,
+                  selection_note=_note(selection, len(views), ov.cases),
+                  problems=list(dict.fromkeys(problems)))
+
+
+def _row(r: CaseResult, values: dict[str, float]) -> dict[str, Any]:
+    return {"id": r.case.id, "anchor": anchor(r.case.id), "event": r.case.event, "persona": r.case.persona,
+            "values": values, "flags": len(r.flags)}
+
+
+def _check_selection(sel: Selection, chosen: list, cases: int) -> None:
+    if sel.pattern is not None and not chosen and cases:
+        raise InputError(f"--cases: no case id matches '{sel.pattern}'")
+
+
+def _note(sel: Selection, drawn: int, cases: int) -> str:
+    if sel.pattern is not None:
+        return f"Blueprints of the {drawn} case(s) whose id matches '{sel.pattern}', of {cases}."
+    if sel.worst is not None:
+        return f"Blueprints of the {drawn} worst case(s) by effort, of {cases} (--cases worst:{sel.worst})."
+    if drawn < cases:
+        return (f"This catalog has {cases} cases, more than {ALL_UP_TO}: to keep this file small, only the "
+                f"{drawn} worst by effort get a blueprint (choose others with --cases).")
+    return f"A blueprint for each of the {cases} case(s), in catalog order."
+
+
+def _lockstep(pairs: Iterator[tuple], name: str) -> Iterator[tuple]:
+    try:
+        yield from pairs
+    except ValueError:   # zip(strict=True): one set expanded the catalog into more cases
+        raise InputError(f"{name}: the two policy sets read this catalog into different cases; "
+                         "compare them with `friction diff`") from None
+
+
+def _draft_report(base: CompiledPolicySet, draft: CompiledPolicySet, base_stream: CatalogStream,
+                  draft_stream: CatalogStream, engine: str, selection: Selection,
+                  watch: Callable[[Iterator], Iterator]) -> Report:
+    eb, ed = Evaluator(base, engine), Evaluator(draft, engine)
+    ov = Overview(totals_after={}, flags_after=Counter())
+    keeper = _Keeper(selection)
+    worst: list[tuple] = []
+    changes: list[tuple] = []
+    problems: list[Problem] = []
+    metrics: list[str] = []
+    pairs = zip(iter(base_stream), iter(draft_stream), strict=True)
+    for a_item, b_item in watch(_lockstep(pairs, base_stream.name)):
+        ids = [x.id if isinstance(x, Case) else x.subject for x in (a_item, b_item)]
+        if isinstance(a_item, Case) and isinstance(b_item, Case) and a_item.id != b_item.id:
+            raise InputError(f"{base_stream.name}: the two policy sets read this catalog differently "
+                             f"(case {ids[0]} against {ids[1]}); compare them with `friction diff`")
+        results = []
+        for item, ev in ((a_item, eb), (b_item, ed)):
+            if isinstance(item, Problem):
+                problems.append(item)
+                results.append(None)
+                continue
+            try:
+                results.append(ev.evaluate(item))
+            except EngineError as e:
+                problems.append(Problem("<engine>", None, f"case {item.id}", str(e)))
+                results.append(None)
+        a, b = results
+        if a is None or b is None:
+            continue
+        cd = case_diff(a.case.id, a, b)
+        metrics = metrics or list(a.metrics.as_dict())
+        ov.cases += 1
+        _add(ov.totals, cd.before)
+        _add(ov.totals_after, cd.after)
+        ov.flags.update(f.kind for f in a.flags)
+        ov.flags_after.update(f.kind for f in b.flags)
+        row = _row(a, cd.before) | {"after": cd.after, "delta": cd.delta}
+        worst.append((-a.effort, a.case.id, row))
+        if cd.changed:
+            ov.changed += 1
+            changes.append((-abs(cd.delta.get("effort", 0)), a.case.id, row))
+            _bounded(changes)
+        _bounded(worst)
+        keeper.offer(a.effort, a.case.id, (a, b, cd))
+    ov.worst = _worst_rows(worst, TOP_CASES)
+    ov.changes = _worst_rows(changes, TOP_CASES)
+    chosen = keeper.chosen()
+    _check_selection(selection, chosen, ov.cases)
+    bname, dname = f"{base.name} {base.manifest.version}", f"{draft.name} {draft.manifest.version}"
+    views = [_case_view(a, [blueprint(base, a, f"As-is: {bname}", cd.removed_steps, "removed"),
+                            blueprint(draft, b, f"Draft: {dname}", cd.added_steps, "added")], cd)
+             for a, b, cd in chosen]
+    return Report(policy_set=dname, baseline=bname, catalog=draft_stream.name, engine=engine, metrics=metrics,
+                  overview=ov, cases=views, selection_note=_note(selection, len(views), ov.cases),
+                  problems=list(dict.fromkeys(problems)))

@@ -1,0 +1,49 @@
+"""The report as one self-contained HTML page: Jinja2 templates shipped with the package,
+autoescaped (every rule id, action and case value is escaped), inline CSS and SVG, no
+script, no network."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from .blueprint import CARD_H, CARD_W, LABEL_W, VIS_H, Report
+
+__all__ = ["render_report", "environment"]
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    return f"{x:,.6g}" if abs(x) >= 1000 else f"{x:g}"
+
+
+def _signed(x: float) -> str:
+    return "±0" if x == 0 else f"{x:+g}".replace("-", "−")
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _days(x: float) -> str:
+    return f"{x:g} day" + ("" if x == 1 else "s")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("friction", "templates"),
+        autoescape=True,                      # every value from a policy or case is escaped
+        undefined=jinja2.StrictUndefined,     # a template typo fails the render, not silently
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters.update(num=_num, signed=_signed, label=_label, days=_days)
+    env.globals.update(CARD_W=CARD_W, CARD_H=CARD_H, LABEL_W=LABEL_W, VIS_H=VIS_H)
+    return env
+
+
+def render_report(report: Report, version: str = "") -> str:
+    """The whole page as text."""
+    return environment().get_template("report.html.j2").render(r=report, version=version)

@@ -1,0 +1,156 @@
+"""`friction report` without a browser: escaping, which cases get a blueprint, streaming,
+bad cases. (tests/test_browser.py opens the page in Chromium.)"""
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import weakref
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import friction
+from builders import BASE_MANIFEST, rule, step, write_set
+from friction import blueprint
+from friction.evaluate import Evaluator
+from friction.page import render_report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> Tags:
+    t = Tags()
+    t.feed(html)
+    return t
+
+
+def report(folder: Path, catalog: Path, **kw) -> blueprint.Report:
+    cps = friction.compile_policy_set(friction.load_policy_set(folder))
+    return blueprint.build_report(cps, friction.open_catalog(catalog, cps.manifest), **kw)
+
+
+# Effort is customer_steps only: a case with products p has 1 + (p >= 3) + (p >= 6) steps.
+STEPS = [rule("a.one", [step("first")], event="move"),
+         rule("b.two", [step("second")], event="move", all=[{"attr": "products", "ge": 3}]),
+         rule("c.three", [step("third")], event="move", all=[{"attr": "products", "ge": 6}])]
+MANIFEST = {**BASE_MANIFEST, "weights": {"customer_steps": 1}}
+
+
+def counted_set(tmp_path: Path) -> Path:
+    return write_set(tmp_path / "set", {"r.yaml": STEPS}, MANIFEST)
+
+
+def jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_every_value_from_policy_and_case_is_escaped(tmp_path):
+    evil = "<script>alert(1)</script>"
+    manifest = {**BASE_MANIFEST, "departments": ["A", "R&D <marquee>x</marquee>"]}
+    folder = write_set(tmp_path / "set", {"r.yaml": [
+        {**rule(f"x.{evil}", [step(f"sign {evil} & \"go\"", department="R&D <marquee>x</marquee>")], event="move"),
+         "owner": evil, "rationale": f"because {evil}"}]}, manifest)
+    cat = jsonl(tmp_path / "c.jsonl", [{"id": f"m/<img src=x onerror=alert(2)>", "event": "move"}])
+    html = render_report(report(folder, cat))
+    t = parse(html)
+    assert "script" not in t.tags and "img" not in t.tags and "marquee" not in t.tags
+    assert not any(k.startswith("on") for k, _ in t.attrs)
+    text = "".join(t.text)
+    assert f"x.{evil}" in text and f"sign {evil} & \"go\"" in text and "m/<img src=x onerror=alert(2)>" in text
+    assert "R&D <marquee>x</marquee>" in text
+
+
+def test_worst_n_picks_by_effort_counted_by_hand(tmp_path):
+    cat = jsonl(tmp_path / "c.jsonl", [{"id": f"p{p}", "event": "move", "attrs": {"products": p}}
+                                        for p in (1, 7, 4, 0, 6)])
+    rep = report(counted_set(tmp_path), cat, selection=blueprint.parse_selection("worst:3"))
+    # efforts: p1 1, p7 3, p4 2, p0 1, p6 3 -> worst three: p6 and p7 (3, ties by id), then p4
+    assert [c.id for c in rep.cases] == ["p6", "p7", "p4"]
+    assert [row["id"] for row in rep.overview.worst] == ["p6", "p7", "p4", "p0", "p1"]
+    assert rep.overview.cases == 5 and rep.overview.totals["customer_steps"] == 10
+    assert "3 worst" in rep.selection_note
+
+
+def test_glob_selection_and_bad_selections(tmp_path):
+    cat = jsonl(tmp_path / "c.jsonl", [{"id": f"{e}/p{p}", "event": e, "attrs": {"products": p}}
+                                        for e in ("move", "ask") for p in (1, 7)])
+    rep = report(counted_set(tmp_path), cat, selection=blueprint.parse_selection("move/*"))
+    assert [c.id for c in rep.cases] == ["move/p1", "move/p7"]
+    with pytest.raises(friction.InputError, match="no case id matches 'nope/\\*'"):
+        report(counted_set(tmp_path), cat, selection=blueprint.parse_selection("nope/*"))
+    with pytest.raises(friction.InputError, match="worst:N"):
+        blueprint.parse_selection("worst:many")
+
+
+def test_big_catalog_gets_the_worst_blueprints_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(blueprint, "ALL_UP_TO", 4)
+    monkeypatch.setattr(blueprint, "WORST_DEFAULT", 2)
+    rows = [{"id": f"p{p}", "event": "move", "attrs": {"products": p}} for p in range(8)]
+    rep = report(counted_set(tmp_path), jsonl(tmp_path / "c.jsonl", rows))
+    assert [c.id for c in rep.cases] == ["p6", "p7"]
+    assert "8 cases, more than 4" in rep.selection_note and "2 worst" in rep.selection_note
+    small = report(counted_set(tmp_path), jsonl(tmp_path / "s.jsonl", rows[:3]))
+    assert [c.id for c in small.cases] == ["p0", "p1", "p2"]   # catalog order
+
+
+def test_overview_streams_without_holding_results(tmp_path, monkeypatch):
+    """A long JSON Lines catalog: the results alive at any time stay bounded by what is drawn."""
+    rows = [{"id": f"c{i:05d}", "event": "move", "attrs": {"products": i % 11}} for i in range(1500)]
+    cat = jsonl(tmp_path / "c.jsonl", rows)
+    live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # results are unhashable
+    peak = [0]
+    evaluate = Evaluator.evaluate
+
+    def tracked(self, case):
+        r = evaluate(self, case)
+        live[case.id] = r
+        if len(live) % 50 == 0 or case.id.endswith("99"):
+            gc.collect()
+            peak[0] = max(peak[0], len(live))
+        return r
+
+    monkeypatch.setattr(Evaluator, "evaluate", tracked)
+    rep = report(counted_set(tmp_path), cat, selection=blueprint.parse_selection("worst:3"))
+    assert rep.overview.cases == 1500
+    assert 0 < peak[0] <= 2 * 3 + 64 + 50, peak[0]
+
+
+def test_bad_case_is_listed_others_drawn_exit_2(tmp_path):
+    folder = counted_set(tmp_path)
+    cat = jsonl(tmp_path / "c.jsonl", [{"id": "good", "event": "move"}, {"id": "bad", "event": "mvoe"}])
+    out = tmp_path / "r.html"
+    r = subprocess.run([sys.executable, "-m", "friction", "report", str(folder), str(cat), "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "bad" in r.stderr and "Traceback" not in r.stderr
+    html = out.read_text()
+    assert 'data-case="good"' in html and "could not be evaluated" in html and "mvoe" in html
+
+
+def test_report_cli_on_the_bundled_bank(tmp_path):
+    out = tmp_path / "r.html"
+    r = subprocess.run([sys.executable, "-m", "friction", "report", "--cases", "worst:2", "-o", str(out)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    t = parse(out.read_text())
+    assert t.tags.count("section") >= 3 and "script" not in t.tags
+    assert "2 blueprints" in r.stderr
