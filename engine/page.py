@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from .blueprint import CARD_H, CARD_W, LABEL_W, VIS_H, Report
+from .metrics import EFFORT, REGISTRY
 
 __all__ = ["render_report", "environment"]
 
@@ -27,6 +28,14 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
+_DEFINITIONS = {**{m.name: m.definition for m in REGISTRY},
+                EFFORT: "the manifest's weighted sum of the metrics (its `weights`)"}
+
+
+def _definition(name: str) -> str:
+    return _DEFINITIONS.get(name, name.replace("_", " "))
+
+
 def _days(x: float) -> str:
     return f"{x:g} day" + ("" if x == 1 else "s")
 
@@ -39,7 +48,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,     # a template typo fails the render, not silently
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(num=_num, signed=_signed, label=_label, days=_days)
+    env.filters.update(num=_num, signed=_signed, label=_label, days=_days, definition=_definition)
     env.globals.update(CARD_W=CARD_W, CARD_H=CARD_H, LABEL_W=LABEL_W, VIS_H=VIS_H)
     return env
 
