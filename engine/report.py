@@ -41,8 +41,6 @@ def problem_row(p: Problem) -> dict[str, Any]:
             "error": p.message, "file": p.file, "line": p.line}
 
 
-_VALUE_KEYS = SCORES
-
 
 class Encoded(NamedTuple):
     """A row ready for a writer, small and cheap to send back from a worker process (a
@@ -60,10 +58,11 @@ class RowEncoder:
     """Turns rows into `Encoded` for one format. The JSON of a shared outcome was encoded
     once, when it was first computed (see evaluate.Outcome), not once per case."""
 
-    def __init__(self, fmt: str):
+    def __init__(self, fmt: str, columns: tuple[str, ...] = SCORES):
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         self.fmt = fmt
+        self.columns = columns   # values of plain dict rows: metrics, or "effort"
         self._buf = io.StringIO()
         self._csv = csv.writer(self._buf, lineterminator="")
 
@@ -80,7 +79,7 @@ class RowEncoder:
             if self.fmt == "jsonl":
                 text = json.dumps(err, ensure_ascii=False)
             elif self.fmt == "csv":
-                text = self._csv_line([err["id"] or "", "", "", "", *([""] * len(METRICS)), "", "",
+                text = self._csv_line([err["id"] or "", "", "", "", *([""] * len(self.columns)), "",
                                        f"{err['file']}:{err['line']}: {err['error']}"])
             return Encoded(err["id"], None, (), text, None, err)
         if isinstance(row, Row):
@@ -88,7 +87,7 @@ class RowEncoder:
             values, kinds = out.values, out.flag_kinds
         else:
             case, out = row, None
-            values = (*(row["metrics"][m] for m in METRICS), row["effort"])
+            values = tuple(row["effort"] if c == "effort" else row["metrics"][c] for c in self.columns)
             flags = row["flags"]   # a list of flags, or {kind: count} in summary rows
             kinds = (tuple(k for k, n in flags.items() for _ in range(n)) if isinstance(flags, dict)
                      else tuple(f["kind"] for f in flags))
@@ -110,17 +109,21 @@ class RowWriter:
     """Writes encoded rows in one format. JSON Lines and CSV go out row by row; the other
     formats need every row and are written on close(). Totals are kept as rows pass."""
 
-    def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str):
-        self.fmt, self.out = fmt, out
-        self.meta = {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
-                     "catalog": catalog}
-        self.totals = [0.0] * len(_VALUE_KEYS)
+    def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str,
+                 columns: tuple[str, ...] = SCORES, meta: dict[str, Any] | None = None, title: str | None = None):
+        """`columns`, `meta` (the JSON document's header) and `title` let rows other than an
+        evaluation's (observed journeys) go through the same writers."""
+        self.fmt, self.out, self.columns = fmt, out, columns
+        self.meta = meta or {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
+                             "catalog": catalog}
+        self.title = title or f"{policy_set} {version} × {catalog} ({engine} engine)"
+        self.totals = [0.0] * len(columns)
         self.flags: Counter[str] = Counter()
         self.cases = 0
         self.errors: list[dict[str, Any]] = []
         self.kept: list[Encoded] = []
         if fmt == "csv":
-            out.write(",".join(["case", "event", "persona", "channel", *METRICS, "effort", "flags", "error"]) + "\n")
+            out.write(",".join(["case", "event", "persona", "channel", *columns, "flags", "error"]) + "\n")
 
     def add(self, row: Encoded) -> None:
         if row.error is not None:
@@ -136,15 +139,16 @@ class RowWriter:
 
     def summary(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": len(self.errors),
-                **{k: tidy_number(v) for k, v in zip(_VALUE_KEYS, self.totals)},
+                **{k: tidy_number(v) for k, v in zip(self.columns, self.totals)},
                 "flags": dict(sorted(self.flags.items()))}
 
-    def close(self) -> None:
+    def close(self, extra: dict[str, Any] | None = None) -> None:
+        """`extra`: more top-level keys for the JSON document."""
         if self.fmt in STREAMING_FORMATS:
             return
         if self.fmt == "json":
             doc = {**self.meta, "cases": [r.data for r in self.kept], "errors": self.errors,
-                   "totals": self.summary()}
+                   "totals": self.summary(), **(extra or {})}
             self.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
             return
         rows = []
@@ -152,12 +156,11 @@ class RowWriter:
             kinds = Counter(FLAG_LABEL.get(k, k) for k in r.flags)
             rows.append([r.id, *r.values, " ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items()))])
         t = self.summary()
-        rows.append([f"TOTAL ({self.cases} cases)", *(t[m] for m in _VALUE_KEYS), ""])
+        rows.append([f"TOTAL ({self.cases} cases)", *(t[m] for m in self.columns), ""])
         md = self.fmt == "markdown"
-        table = tabulate(rows, headers=["case", *(SHORT[m] for m in METRICS), "effort", "flags"],
+        table = tabulate(rows, headers=["case", *(SHORT.get(m, m) for m in self.columns), "flags"],
                          tablefmt="github" if md else "simple", floatfmt="g")
-        ps = self.meta["policy_set"]
-        title = f"{ps['name']} {ps['version']} × {self.meta['catalog']} ({self.meta['engine']} engine)"
+        title = self.title
         self.out.write(f"### {title}\n\n{table}\n" if md else f"{title}\n\n{table}\n")
         if self.errors:
             self.out.write(f"\n{len(self.errors)} case(s) could not be evaluated (see stderr).\n")
