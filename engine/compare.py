@@ -14,7 +14,7 @@ from .evaluate import Evaluation
 from .measure import tidy_number
 from .observe import OBSERVED_METRICS, Distributions, ObservedJourney, ping_pong, rework
 
-__all__ = ["Comparison", "EventComparison", "compare"]
+__all__ = ["Comparison", "EventComparison", "compare", "fits"]
 
 TOP_VARIANTS = 10   # kept per life event
 
@@ -28,6 +28,8 @@ class _Side:
     events: Counter = field(default_factory=Counter)   # action -> times it happened
     variants: Counter = field(default_factory=Counter)  # actions in order -> cases
     rules: dict[str, set[str]] = field(default_factory=dict)   # action -> rules requiring it (model)
+    # Modelled journeys as what they allow: their steps and the `after` pairs among them.
+    orders: dict[frozenset[str], set[frozenset[tuple[str, str]]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class EventComparison:
     unobserved: list[dict[str, Any]]   # modelled steps no observed case has
     variants: list[dict[str, Any]]     # the most common observed variants
     distinct_variants: int
-    fitting_cases: int                 # observed cases whose steps, in order, are a modelled journey
+    fitting_cases: int                 # observed cases that fit a modelled journey (see `fits`)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ def compare(cps: CompiledPolicySet, model: Evaluation, observed: Iterable[Observ
         _add(s, r.case.event, actions, metrics)
         for st in r.journey.steps:
             s.rules.setdefault(st.action, set()).update(st.rules)
+        s.orders.setdefault(frozenset(actions), set()).add(
+            frozenset((p, st.action) for st in r.journey.steps for p in st.after))
     problems = []
     for j in observed:
         if isinstance(j, Problem):
@@ -95,6 +99,17 @@ def compare(cps: CompiledPolicySet, model: Evaluation, observed: Iterable[Observ
     return Comparison(model.policy_set, model.version, model.catalog, log, map_name, events,
                       sorted(sides["observed"].keys() - sides["model"].keys()),
                       sorted(sides["model"].keys() - sides["observed"].keys()), problems)
+
+
+def fits(variant: tuple[str, ...], orders: dict[frozenset[str], set[frozenset[tuple[str, str]]]]) -> bool:
+    """An observed sequence fits the model when it is some modelled journey's steps, each
+    once, in an order that journey's `after` relation allows: the model's own order among
+    steps it leaves unordered is a tie-break, not a claim about practice."""
+    position = {a: i for i, a in enumerate(variant)}
+    if len(position) != len(variant):
+        return False   # a step done twice: no modelled journey does that
+    return any(all(position[a] < position[b] for a, b in edges)
+               for edges in orders.get(frozenset(variant), ()))
 
 
 def _add(s: _Side, event: str, actions: list[str], metrics: dict[str, float]) -> None:
@@ -116,10 +131,9 @@ def _compare_event(event: str, model: _Side, seen: _Side, defined: set[str]) -> 
                   for a, n in sorted(seen.cases.items(), key=lambda x: (-x[1], x[0])) if a not in model.cases]
     unobserved = [{"action": a, "model_cases": n, "rules": sorted(model.rules.get(a, ()))}
                   for a, n in sorted(model.cases.items(), key=lambda x: (-x[1], x[0])) if a not in seen.cases]
-    modelled = set(model.variants)
     top = sorted(seen.variants.items(), key=lambda x: (-x[1], x[0]))[:TOP_VARIANTS]
-    variants = [{"steps": list(v), "cases": n, "share": round(n / n_seen, 4), "modelled": v in modelled}
+    variants = [{"steps": list(v), "cases": n, "share": round(n / n_seen, 4), "fits": fits(v, model.orders)}
                 for v, n in top]
-    fitting = sum(n for v, n in seen.variants.items() if v in modelled)
+    fitting = sum(n for v, n in seen.variants.items() if fits(v, model.orders))
     return EventComparison(event, n_model, n_seen, medians, unmodelled, unobserved, variants,
                            len(seen.variants), fitting)

@@ -151,7 +151,7 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 
 class Distributions:
     """Per life event, every metric's values as cases pass (8 bytes a value), summarised
-    as median, 90th percentile (nearest rank) and maximum."""
+    as median, 90th percentile (nearest rank), maximum and mean."""
 
     def __init__(self, metrics: Iterable[str]):
         self.metrics = tuple(metrics)
@@ -176,7 +176,7 @@ class Distributions:
             for m in self.metrics:
                 v = sorted(cols[m])
                 stats[m] = {"median": tidy_number(statistics.median(v)), "p90": tidy_number(percentile(v, 90)),
-                            "max": tidy_number(v[-1])}
+                            "max": tidy_number(v[-1]), "mean": tidy_number(statistics.fmean(v))}
             out[event] = stats
         return out
 

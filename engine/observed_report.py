@@ -13,11 +13,11 @@ from .report import SHORT
 
 __all__ = ["render_distributions", "render_comparison"]
 
-STATS = ("median", "p90", "max")
+STATS = ("median", "p90", "max", "mean")
 
 
 def render_distributions(summary: Mapping[str, Mapping[str, Any]], fmt: str, title: str = "") -> str:
-    """Per life event: each metric's median, 90th percentile and maximum over its cases."""
+    """Per life event: each metric's median, 90th percentile, maximum and mean over its cases."""
     metrics = _metrics(summary)
     if fmt == "json":
         return json.dumps({"distributions": summary}, indent=2, ensure_ascii=False) + "\n"
@@ -34,7 +34,7 @@ def render_distributions(summary: Mapping[str, Mapping[str, Any]], fmt: str, tit
     md = fmt == "markdown"
     out = [f"### {title}" if md and title else title, ""] if title else []
     for e, s in summary.items():
-        out.append(f"{'#### ' if md else ''}{e}: {s['cases']} cases (median, 90th percentile, max)")
+        out.append(f"{'#### ' if md else ''}{e}: {s['cases']} cases (median, 90th percentile, max, mean)")
         out.append("")
         out.append(tabulate([[k, *(s[m][k] for m in metrics)] for k in STATS],
                             headers=["", *(SHORT.get(m, m) for m in metrics)],
@@ -80,10 +80,12 @@ def render_comparison(cmp: Any, fmt: str, top: int = 5) -> str:
                                 headers=["step", "modelled cases", "rules"], tablefmt=tf, disable_numparse=True))
             out.append("")
         if e["variants"]:
-            out += [h(5, f"Most common observed variants (of {e['distinct_variants']} distinct)"), ""]
-            out.append(tabulate([[v["cases"], f"{v['share']:.1%}", "yes" if v["modelled"] else "no",
+            share = e["fitting_cases"] / e["observed_cases"]
+            out += [h(5, f"Most common observed variants (of {e['distinct_variants']} distinct; "
+                         f"{e['fitting_cases']} cases, {share:.1%}, fit a modelled journey)"), ""]
+            out.append(tabulate([[v["cases"], f"{v['share']:.1%}", "yes" if v["fits"] else "no",
                                   " → ".join(v["steps"]) or "(no steps)"] for v in e["variants"][:top]],
-                                headers=["cases", "share", "modelled", "steps"], tablefmt=tf, disable_numparse=True))
+                                headers=["cases", "share", "fits", "steps"], tablefmt=tf, disable_numparse=True))
             out.append("")
     for label, key in (("Life events only in the log", "only_observed"), ("Life events only in the model", "only_modelled")):
         if doc[key]:
