@@ -54,7 +54,7 @@ def _activity_matcher(v: Any) -> Any:
         try:
             return re.compile(v["pattern"])
         except re.error as e:
-            raise PydanticCustomError("activity", "bad pattern {p!r}: {why}", {"p": v["pattern"], "why": str(e)})
+            raise PydanticCustomError("activity", "bad pattern '{p}': {why}", {"p": v["pattern"], "why": str(e)})
     if isinstance(v, str) and v:
         return v
     raise PydanticCustomError("activity", "an activity is its name, or {{pattern: REGEX}}, got {got}",
