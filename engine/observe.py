@@ -15,15 +15,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import Problem
 from .eventlog import LogCase, read_log
 from .load import relative_path
 from .logmap import LogMap
-from .measure import measure_ids, tidy_number
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, METRICS, Lane
+from .measure import StepFacts, measure_steps, tidy_number
+from .metrics import METRICS
+from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Lane
 
 __all__ = ["LOG_METRICS", "OBSERVED_METRICS", "ObservedJourney", "ObservedStep", "Distributions",
            "observe_case", "observe_log", "ping_pong", "rework", "percentile"]
@@ -116,15 +116,14 @@ def observe_case(case: LogCase, logmap: LogMap, lane_of: Any = None) -> Observed
 
 
 def measure_observed(steps: Sequence[ObservedStep], start_channel: str) -> dict[str, float]:
-    """The journey metrics by the same code as modelled journeys, then the log's own."""
-    n = len(steps)
-    # The measure code reads steps from a table indexed by step id; an observed journey's
-    # steps are its events (an activity done twice is two steps), its edges consecutive.
-    table = SimpleNamespace(step_lane=[s.lane.value for s in steps], step_department=[s.department for s in steps],
-                            step_channel=[s.channel for s in steps], step_days=[s.days for s in steps],
-                            step_asks=[()] * n)
-    m = measure_ids(table, range(n), {i: [i - 1] if i else [] for i in range(n)},   # type: ignore[arg-type]
-                    start_channel, set()).as_dict()
+    """The journey metrics by the one implementation every journey goes through
+    (measure.measure_steps), then the log's own. The dependency edges of an observed
+    journey are its consecutive events; its elapsed days run from the first timestamp to
+    the last."""
+    facts = [StepFacts(s.action, s.lane.value, s.department, s.channel, (), s.days, s.informs) for s in steps]
+    elapsed = (steps[-1].time - steps[0].time) / DAY if steps else 0.0
+    m = measure_steps(facts, [(i - 1, i) for i in range(1, len(steps))], start_channel,
+                      elapsed_days=elapsed).as_dict()
     m["rework"] = rework([s.activity for s in steps])
     m["ping_pong"] = ping_pong([s.department for s in steps])
     return {k: m[k] for k in OBSERVED_METRICS}

@@ -259,7 +259,7 @@ def test_observe_writes_every_format(fmt):
         assert r.stdout.splitlines()[0].startswith("case,event,persona,channel,steps,")
         assert len(r.stdout.splitlines()) == 3
     else:
-        assert "TOTAL (2 cases)" in r.stdout and "ping-pong" in r.stdout and "median" in r.stdout
+        assert "TOTAL (2 cases)" in r.stdout and "ping_pong" in r.stdout and "median" in r.stdout
 
 
 def test_observe_bad_case_exit_2_one_line_and_the_other_case_written(tmp_path):
