@@ -9,8 +9,9 @@ every other check still runs on the usable part of the set. Checks:
 | dead-rule | error | a rule that can never fire: its conditions contradict each other or the manifest, or a step it needs is only required by rules that can never fire (on its life events) |
 | catalog | error | a catalog given to lint does not load or holds a bad case |
 | uncatalogued-event | warning | (catalogs given) none of a rule's life events is in any catalog |
-| duplicate-rule | warning | same conditions (order-insensitive, or provably equivalent) and same steps as an earlier rule |
-| shadowed-rule | warning | whenever the rule fires another rule fires too and requires every step it requires |
+| duplicate-rule | warning | same conditions (order-insensitive, or provably equivalent) and same steps as another rule (the one to keep: a system or regulation one when there is one, else the first) |
+| shadowed-rule | warning | whenever the rule fires another rule fires too and requires every step it requires, and removing it changes no metric (policy_steps included) |
+| shadowed-by-policy | info | shadowed, but only by policy or practice rules while it is system or regulation: removing it would make its steps policy-made |
 | chain-cycle | warning | rules that require each other's steps in a circle |
 | unused-department, unused-channel, unused-attribute, unused-event | info | a manifest entry no rule uses |
 

@@ -17,7 +17,7 @@ CODES: dict[str, str] = {
     "uncatalogued-event": "warning", "duplicate-rule": "warning", "shadowed-rule": "warning",
     "chain-cycle": "warning",
     "unused-department": "info", "unused-channel": "info", "unused-attribute": "info",
-    "unused-event": "info",
+    "unused-event": "info", "shadowed-by-policy": "info",
 }
 
 
