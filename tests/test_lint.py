@@ -583,7 +583,8 @@ def _rule_sets(draw):
             if items:
                 when[group] = items
         then = [step(a) for a in draw(st.lists(st.sampled_from("abcd"), min_size=1, max_size=2, unique=True))]
-        rules.append(rule(f"r{i}", then, **when))
+        cause = draw(st.sampled_from(["policy", "practice", "system", "regulation"]))
+        rules.append(rule(f"r{i}", then, cause=cause, **when))
     return rules
 
 
@@ -606,6 +607,13 @@ def _grid_cases() -> list[friction.Case]:
 GRID = _grid_cases()
 
 
+_ORDER_FREE = [i for i, m in enumerate(friction.METRICS) if m not in ("handoffs", "channel_switches")]
+
+
+def _unordered(values: tuple) -> tuple:
+    return tuple(values[i] for i in _ORDER_FREE)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rules=_rule_sets())
 def test_lint_claims_hold_on_replay(tmp_path_factory, rules):
@@ -617,7 +625,16 @@ def test_lint_claims_hold_on_replay(tmp_path_factory, rules):
     cps = friction.compile_policy_set(policy_set)
     replay = friction.make_engine("compiled", cps)
     runs = [{cps.rules[i].id for i in replay.fire(c)} for c in GRID]
+    ev = friction.Evaluator(cps)
+    index = {r.id: r.index for r in cps.rules}
     for f in lint(folder):
+        if f.code in ("shadowed-rule", "duplicate-rule"):
+            # removing the rule changes no metric that does not depend on the journey's order
+            for c, fired in zip(GRID, runs):
+                if f.rule in fired:
+                    trace = ev.replay(c)
+                    assert _unordered(ev.values(trace)) == \
+                        _unordered(ev.values(trace.without(frozenset({index[f.rule]})))), (f, c)
         if f.code == "dead-rule":
             assert not any(f.rule in fired for fired in runs), f
         elif f.code in ("shadowed-rule", "duplicate-rule"):
@@ -628,3 +645,143 @@ def test_lint_claims_hold_on_replay(tmp_path_factory, rules):
                     assert all(o in fired for o in others), (f, fired)
                 if f.code == "duplicate-rule" and others[0] in fired:
                     assert f.rule in fired, (f, fired)
+
+
+# --------------------------------------------------------------------------- causes (#16.7)
+
+from builders import case, evaluate_one  # noqa: E402
+
+
+def test_regulation_shadowed_by_policy_is_not_called_removable(tmp_path):
+    # Regression: "changes no journey" was said of a regulation rule whose removal makes its
+    # step policy-made. Counted by hand for products=3: both rules fire and require 'prove';
+    # without `law`, only the policy rule requires it, so policy_steps goes from 0 to 1.
+    rules = [rule("law", ["prove"], cause="regulation", event="move", all=[{"attr": "products", "ge": 3}]),
+             rule("pol", [step("prove")], cause="policy", event="move", all=[{"attr": "products", "ge": 1}])]
+    folder = write_set(tmp_path / "p", {"r.yaml": rules})
+    findings = lint(folder)
+    assert [f for f in findings if f.code == "shadowed-rule"] == []
+    f = only(findings, "shadowed-by-policy", "law")
+    assert f.level == "info" and "rule pol (" in f.message and "'prove' would be policy-made" in f.message
+    # what the finding says removing it would change, replayed
+    assert evaluate_one(folder, case(products=3)).metrics.policy_steps == 0
+    alone = write_set(tmp_path / "q", {"r.yaml": rules[1:]})
+    assert evaluate_one(alone, case(products=3)).metrics.policy_steps == 1
+
+
+@pytest.mark.parametrize("a_cause, b_cause", [
+    ("policy", "regulation"), ("policy", "policy"), ("practice", "policy"),
+    ("regulation", "system"), ("system", "regulation"),
+])
+def test_shadowed_rule_when_removing_it_changes_no_metric(tmp_path, a_cause, b_cause):
+    findings = lint_rules(
+        tmp_path,
+        rule("a", [step("prove")], cause=a_cause, event="move", all=[{"attr": "products", "ge": 3}]),
+        rule("b", ["prove"], cause=b_cause, event="move", all=[{"attr": "products", "ge": 1}]),
+    )
+    f = only(findings, "shadowed-rule", "a")
+    assert "rule b (" in f.message and "changes no journey and no metric" in f.message
+    assert [g for g in findings if g.code == "shadowed-by-policy"] == []
+
+
+def test_regulation_shadowed_by_policy_but_covered_by_a_system_rule(tmp_path):
+    # `sys` requires 'prove' whenever `law` fires, so removing `law` keeps 'prove' out of
+    # policy_steps: a plain shadowed rule.
+    findings = lint_rules(
+        tmp_path,
+        rule("law", [step("prove")], cause="regulation", event="move", all=[{"attr": "products", "ge": 3}]),
+        rule("pol", ["prove", step("extra")], cause="policy", event="move"),
+        rule("sys", ["prove"], cause="system", event="move", all=[{"attr": "products", "ge": 2}]),
+    )
+    assert only(findings, "shadowed-rule", "law").level == "warning"
+    # `sys` itself (products 2) is shadowed by `pol` alone: without it 'prove' is policy-made
+    assert [g.rule for g in findings if g.code == "shadowed-by-policy"] == ["sys"]
+
+
+def test_regulation_waiting_for_a_policy_step_keeps_nothing_out_of_policy_steps(tmp_path):
+    # Without policy rules 'form' is never required, so `law` never fires there either.
+    findings = lint_rules(
+        tmp_path,
+        rule("mk", [step("form")], cause="policy", event="move"),
+        rule("law", [step("prove")], cause="regulation", event="move", step="form",
+             all=[{"attr": "products", "ge": 3}]),
+        rule("pol", ["prove"], cause="policy", event="move", step="form"),
+    )
+    assert only(findings, "shadowed-rule", "law").level == "warning"
+
+
+@pytest.mark.parametrize("order", [("reg", "pol"), ("pol", "reg")])
+def test_regulation_and_policy_duplicates_say_which_to_keep(tmp_path, order):
+    # Regression: a regulation/policy duplicate got "keep one" whichever was removed.
+    made = {"reg": rule("reg", [step("prove")], cause="regulation", event="move"),
+            "pol": rule("pol", [step("prove")], cause="policy", event="move")}
+    findings = lint_rules(tmp_path, *(made[k] for k in order))
+    f = only(findings, "duplicate-rule")
+    assert f.rule == "pol" and "rule reg (" in f.message
+    assert "remove this one (policy), not that one (regulation)" in f.message
+    assert "keep one" not in f.message
+
+
+def test_same_cause_group_duplicates_keep_one(tmp_path):
+    findings = lint_rules(tmp_path, rule("one", [step("s")], cause="policy", event="move"),
+                          rule("two", [step("s")], cause="practice", event="move"))
+    f = only(findings, "duplicate-rule")
+    assert f.rule == "two" and f.message.endswith("keep one")
+
+
+# --------------------------------------------------------------------------- dead through chains (#16.8)
+
+
+def test_a_rule_waiting_for_a_step_made_only_under_the_opposite_condition_is_dead(tmp_path):
+    # Regression: 'web form' is only required when digital is true; `offline` waits for it
+    # and requires digital false, so it never fires (replayed below on both values).
+    folder = write_set(tmp_path / "p", {"r.yaml": [
+        rule("web", [step("web form")], event="move", all=[{"attr": "digital", "eq": True}]),
+        rule("offline", [step("post it")], event="move", step="web form",
+             all=[{"attr": "digital", "eq": False}]),
+    ]})
+    f = only(lint(folder), "dead-rule", "offline")
+    assert "'web form'" in f.message and "`digital eq true`" in f.message
+    for digital in (True, False):
+        assert "post it" not in evaluate_one(folder, case(digital=digital)).journey.actions
+
+
+def test_chain_conditions_carry_through_several_rules_and_alternatives(tmp_path):
+    # 'b' is required when products >= 5 (through 'a') or when segment is premier; a rule
+    # waiting for 'b' under products <= 2 lives through the second producer only.
+    rules = [
+        rule("ra", [step("a")], event="move", all=[{"attr": "products", "ge": 5}]),
+        rule("rb", [step("b")], event="move", step="a"),
+        rule("rb2", ["b"], event="move", all=[{"attr": "segment", "eq": "premier"}]),
+        rule("few", [step("c")], event="move", step="b", all=[{"attr": "products", "le": 2}]),
+        rule("few-retail", [step("d")], event="move", step="b",
+             all=[{"attr": "products", "le": 2}, {"attr": "segment", "eq": "retail"}]),
+    ]
+    findings = lint_rules(tmp_path, *rules)
+    assert {f.rule for f in findings if f.code == "dead-rule"} == {"few-retail"}
+    f = only(findings, "dead-rule", "few-retail")
+    assert "`products ge 5`" in f.message and "`segment eq premier`" in f.message
+
+
+def test_chain_conditions_through_a_cycle(tmp_path):
+    # 'x' and 'y' require each other; only `start` (digital true) brings either in.
+    findings = lint_rules(
+        tmp_path,
+        rule("start", [step("x")], event="move", all=[{"attr": "digital", "eq": True}]),
+        rule("x-to-y", [step("y")], event="move", step="x"),
+        rule("y-to-x", ["x"], event="move", step="y"),
+        rule("late", [step("z")], event="move", step="y", all=[{"attr": "digital", "eq": False}]),
+    )
+    assert {f.rule for f in findings if f.code == "dead-rule"} == {"late"}
+
+
+def test_chain_conditions_are_per_life_event(tmp_path):
+    # On `move` 'a' needs digital true; on `ask` it is always required: `offline` lives on ask.
+    findings = lint_rules(
+        tmp_path,
+        rule("m", [step("a")], event="move", all=[{"attr": "digital", "eq": True}]),
+        rule("k", ["a"], event="ask"),
+        rule("offline", [step("b")], step="a", all=[{"attr": "digital", "eq": False}]),
+        rule("offline-move", [step("c")], event="move", step="a", all=[{"attr": "digital", "eq": False}]),
+    )
+    assert {f.rule for f in findings if f.code == "dead-rule"} == {"offline-move"}

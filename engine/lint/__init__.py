@@ -6,7 +6,7 @@ every other check still runs on the usable part of the set. Checks:
 | code | level | what |
 |---|---|---|
 | unknown-department, unknown-channel, unknown-event, unknown-attribute, unknown-step, unknown-key, duplicate-id, after-cycle, step-conflict, missing-channel, bad-condition, bad-yaml, no-policy-set, load | error | a load problem (`load.read_policy_set`) |
-| dead-rule | error | a rule that can never fire: its conditions contradict each other or the manifest, or a step it needs is only required by rules that can never fire (on its life events) |
+| dead-rule | error | a rule that can never fire: its conditions contradict each other or the manifest, or the steps it waits for are never required on its life events where its conditions hold (each step carries the conditions under which some chain of rules requires it) |
 | catalog | error | a catalog given to lint does not load or holds a bad case |
 | uncatalogued-event | warning | (catalogs given) none of a rule's life events is in any catalog |
 | duplicate-rule | warning | same conditions (order-insensitive, or provably equivalent) and same steps as another rule (the one to keep: a system or regulation one when there is one, else the first) |

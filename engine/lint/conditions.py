@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from ..model import LIST_OPERATORS, ORDERED_OPERATORS, Attribute, Condition, Manifest, Rule
 
-__all__ = ["Atom", "Domain", "Reasoner", "canonical", "dnf", "show", "when_expr"]
+__all__ = ["Atom", "Domain", "Reasoner", "Terms", "TRUE", "canonical", "dnf", "show", "when_expr"]
 
 MAX_TERMS = 256          # a `when` whose disjunctive normal form is larger is not reasoned about
 MAX_ENUMERATED_INTS = 10_000
@@ -141,6 +141,68 @@ def dnf(e: tuple) -> list[tuple[Atom, ...]] | None:
         if len(terms) > MAX_TERMS:
             return None
     return terms
+
+
+# A condition as a set of alternatives, for combining conditions along chains: each
+# alternative a frozenset of (key, atom) pairs (the key keeps True and 1 apart).
+Term = frozenset
+Terms = frozenset          # of Term; empty: never holds
+TRUE: Terms = frozenset({frozenset()})
+
+
+def as_terms(terms: Sequence[Sequence[Atom]] | None) -> Terms:
+    """A `dnf` result as Terms; too large to reason about counts as always holding."""
+    if terms is None:
+        return TRUE
+    return _absorb({frozenset((a.key, a) for a in t) for t in terms})
+
+
+def atoms_of(term: Term) -> tuple[Atom, ...]:
+    return tuple(a for _, a in sorted(term, key=lambda ka: repr(ka[0])))
+
+
+def _absorb(terms: set) -> Terms:
+    """Drop alternatives that hold only where a smaller one holds; past MAX_TERMS, always
+    holds (an over-approximation: safe for 'can never fire', which needs certainty)."""
+    if frozenset() in terms or len(terms) > 4 * MAX_TERMS:
+        return TRUE
+    kept = [t for t in terms if not any(u < t for u in terms)]
+    return TRUE if len(kept) > MAX_TERMS else frozenset(kept)
+
+
+def terms_or(a: Terms, b: Terms) -> Terms:
+    return _absorb(set(a) | set(b))
+
+
+class _Sat:
+    """Satisfiability of alternatives, memoised."""
+
+    def __init__(self, reasoner: "Reasoner"):
+        self.reasoner = reasoner
+        self.memo: dict[Term, bool] = {}
+
+    def __call__(self, term: Term) -> bool:
+        hit = self.memo.get(term)
+        if hit is None:
+            hit = self.memo[term] = self.reasoner.satisfiable(atoms_of(term))
+        return hit
+
+
+def terms_and(a: Terms, b: Terms, sat: "_Sat") -> Terms:
+    """Both hold: pairwise unions of alternatives, the impossible ones dropped."""
+    if a == TRUE:
+        return b
+    if b == TRUE:
+        return a
+    out = set()
+    for t in a:
+        for u in b:
+            tu = t | u
+            if sat(tu):
+                out.add(tu)
+                if len(out) > 4 * MAX_TERMS:
+                    return TRUE
+    return _absorb(out)
 
 
 class Domain:
@@ -280,6 +342,7 @@ class Reasoner:
 
     def __init__(self, manifest: Manifest):
         self.manifest = manifest
+        self.sat = _Sat(self)
 
     def _domains(self, term: Sequence[Atom]) -> dict[str, Domain]:
         by_attr: dict[str, list[Atom]] = {}
