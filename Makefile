@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean browser
+.PHONY: run test bench clean browser mermaid-js
 
 run: $(STAMP)
 	$(BIN)/friction evaluate
 
-test: $(STAMP) browser
+test: $(STAMP) browser mermaid-js
 	$(BIN)/python -m pytest
 
 # The HTML report is checked in a real headless browser: Debian's chromium, installed here
@@ -20,6 +20,16 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "WARNING: no chromium and not root: the browser tests will be SKIPPED" >&2; fi
+
+# Mermaid itself (from npm) parses and draws the charts of `explain --format mermaid` in the
+# browser tests.
+MERMAID_JS := $(VENV)/node/node_modules/mermaid/dist/mermaid.min.js
+mermaid-js: $(STAMP)
+	@if [ -f $(MERMAID_JS) ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  echo "installing mermaid from npm for the browser tests"; \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node mermaid@11 >/dev/null; \
+	else echo "WARNING: no npm: the Mermaid chart tests will be SKIPPED" >&2; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/rete_soak.py

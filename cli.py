@@ -16,7 +16,7 @@ import friction
 from friction import coverage as coverage_mod
 from friction import diff as diff_mod
 from friction import expect as expect_mod
-from friction import blueprint
+from friction import blueprint, mermaid
 from friction import rank as rank_mod
 from friction import report
 from friction.blueprint import ALL_UP_TO, WORST_DEFAULT
@@ -281,7 +281,8 @@ def compare_cmd(policy_set: str, catalog: str, log: str, map_file: str, fmt: str
 @click.argument("case_id")
 @click.option("--policies", "policy_set", help="Policy set folder (default: the bundled bank).")
 @click.option("--catalog", help="Catalog file (default: the bundled life events).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "mermaid"]), default="text",
+              show_default=True, help="mermaid: the journey as a flowchart in blueprint lanes.")
 @engine_option
 @input_errors_exit_2
 def explain(case_id: str, policy_set: str | None, catalog: str | None, fmt: str, engine_name: str) -> None:
@@ -294,6 +295,9 @@ def explain(case_id: str, policy_set: str | None, catalog: str | None, fmt: str,
         if bad:
             raise friction.InputError(bad)
         raise friction.InputError(f"no case '{case_id}' in {ev.catalog}{friction.errors.did_you_mean(case_id, ids)}")
+    if fmt == "mermaid":
+        click.echo(mermaid.case_chart(result), nl=False)
+        return
     click.echo(report.render_explain(explain_case(cps, result), fmt), nl=False)
 
 
@@ -322,7 +326,10 @@ def diff(baseline: str, draft: str, catalog: str | None, fmt: str, fail_on_incre
     _, _, before = _evaluate(baseline, cat, engine_name)
     _, _, after = _evaluate(draft, cat, engine_name)
     d = diff_mod.diff(before, after)
-    _emit(report.render_diff(d, fmt, only_changed=not show_all), output)
+    text = report.render_diff(d, fmt, only_changed=not show_all)
+    if fmt == "markdown":   # the journeys before and after, drawn where a pull request is reviewed
+        text += "\n" + mermaid.diff_charts(before, after, d)
+    _emit(text, output)
     _case_problems_exit(d.problems)
     rises = diff_mod.increases(d, watch)
     for cid, m, a, b in rises:

@@ -26,7 +26,7 @@ from .model import Case
 from .rank import Ranking, rank
 
 __all__ = ["Selection", "Report", "CaseView", "Blueprint", "build_report", "parse_selection",
-           "LANES", "ALL_UP_TO", "WORST_DEFAULT"]
+           "LANES", "LANE_TITLES", "ALL_UP_TO", "WORST_DEFAULT", "transitions"]
 
 ALL_UP_TO = 300       # a catalog up to this many cases gets a blueprint for every case
 WORST_DEFAULT = 50    # past it, only the worst cases get one (the file size stays bounded)
@@ -181,23 +181,10 @@ def blueprint(cps: CompiledPolicySet, result: CaseResult, title: str,
         h = LANE_H if lane in used else EMPTY_LANE_H
         bands.append({"name": lane, "title": LANE_TITLES[lane], "y": y, "height": h})
         y += h
-    cards: list[Card] = []
-    prev = None
-    prev_visible = None
-    for i, s in enumerate(d["journey"]):
-        visible = s["lane"] in ("customer", "frontstage")
-        switch = None
-        if visible and not s["informs"] and prev_visible is not None and prev_visible["channel"] != s["channel"]:
-            switch = prev_visible["channel"]
-        cards.append(Card(
-            n=i + 1, step=s, lane_row=LANES.index(s["lane"]), x=LABEL_W + i * (CARD_W + GAP),
-            y=row_y[s["lane"]] + (LANE_H - CARD_H) // 2, flags=by_step.get(s["action"], []), why=why[i],
-            change=change if s["action"] in changed else None,
-            handoff_from=prev["department"] if prev and prev["department"] != s["department"] else None,
-            switch_from=switch))
-        prev = s
-        if visible and not s["informs"]:
-            prev_visible = s
+    cards = [Card(n=i + 1, step=s, lane_row=LANES.index(s["lane"]), x=LABEL_W + i * (CARD_W + GAP),
+                  y=row_y[s["lane"]] + (LANE_H - CARD_H) // 2, flags=by_step.get(s["action"], []), why=why[i],
+                  change=change if s["action"] in changed else None, handoff_from=h, switch_from=w)
+             for i, (s, (h, w)) in enumerate(zip(d["journey"], transitions(d["journey"], d["channel"])))]
     connectors = []
     for a, b in zip(cards, cards[1:]):
         x1, y1 = a.x + CARD_W, a.y + CARD_H // 2
@@ -214,6 +201,24 @@ def blueprint(cps: CompiledPolicySet, result: CaseResult, title: str,
     width = LABEL_W + max(1, len(cards)) * (CARD_W + GAP) + PAD
     return Blueprint(title=title, cards=cards, connectors=connectors, width=width, height=y, lane_bands=bands,
                      visibility_y=vis_y, metrics=d["metrics"], effort=d["effort"], flags=d["flags"])
+
+
+def transitions(journey: list[dict[str, Any]], start_channel: str) -> list[tuple[str | None, str | None]]:
+    """For each step (as CaseResult.as_dict() gives them): the department it is handed off
+    from (the step before it is in another one), and the channel the customer switches from
+    (the last step the customer acted in, or the start channel, was in another one); None
+    where there is none. What the drawing shows between two cards; metrics count on their own."""
+    out = []
+    prev, acting = None, start_channel
+    for s in journey:
+        handoff = prev["department"] if prev is not None and prev["department"] != s["department"] else None
+        switch = None
+        if s["lane"] in ("customer", "frontstage") and not s["informs"]:
+            switch = acting if acting != s["channel"] else None
+            acting = s["channel"]
+        out.append((handoff, switch))
+        prev = s
+    return out
 
 
 def _case_view(r: CaseResult, blueprints: list[Blueprint], cd: CaseDiff | None = None) -> CaseView:

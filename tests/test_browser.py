@@ -148,3 +148,79 @@ def test_bank_draft_report_in_browser(browser, tmp_path):
         width = p.page.evaluate("document.querySelector('[data-blueprint=\"1\"]').scrollWidth")
         p.page.set_viewport_size({"width": int(width) + 80, "height": 1000})
         p.page.locator('section.case').screenshot(path=str(SHOTS / "blueprint.png"))
+
+
+# --------------------------------------------------------------------------- Mermaid
+
+MERMAID_JS = Path(os.environ.get("FRICTION_MERMAID_JS",
+                                 ROOT / ".venv" / "node" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"))
+
+
+@pytest.fixture(scope="module")
+def mermaid(browser):
+    """Mermaid itself (from npm, `make mermaid-js`), loaded into a blank page: render(text)
+    returns the drawn SVG's text, or raises on a chart Mermaid rejects."""
+    if not MERMAID_JS.is_file():
+        no_browser(f"Mermaid's JavaScript is not at {MERMAID_JS} (`make mermaid-js` installs it from npm)")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_content("<!DOCTYPE html><html><body></body></html>")
+    page.add_script_tag(path=str(MERMAID_JS))
+    page.evaluate("mermaid.initialize({startOnLoad: false, securityLevel: 'strict'})")
+    count = [0]
+
+    def render(text: str) -> dict:
+        count[0] += 1
+        return page.evaluate("""async ([id, text]) => {
+            await mermaid.parse(text);
+            const {svg} = await mermaid.render(id, text);
+            const box = document.createElement('div');
+            box.innerHTML = svg;
+            return {text: box.textContent, scripts: box.querySelectorAll('script').length,
+                    nodes: box.querySelectorAll('.node').length, clusters: box.querySelectorAll('.cluster').length};
+        }""", [f"chart{count[0]}", text])
+
+    yield render
+    assert errors == []
+    page.close()
+
+
+def test_explain_mermaid_draws_the_journey(mermaid):
+    r = friction("explain", "move/web", "--policies", str(FIX / "as-is"), "--catalog", str(FIX / "cases.yaml"),
+                 "--format", "mermaid")
+    assert r.returncode == 0, r.stderr
+    edges = [line.strip() for line in r.stdout.splitlines() if "s" in line and ("==>" in line or "-->" in line
+                                                                              or "-.->" in line)]
+    # every step is in another department than the one before; the customer switches web -> post at 2
+    assert edges == ['s1 ==>|"hand-off, switch to post"| s2', 's2 ==>|"hand-off"| s3', 's3 ==>|"hand-off"| s4',
+                     's4 ==>|"hand-off"| s5']
+    drawn = mermaid(r.stdout)
+    assert drawn["nodes"] == 5 and drawn["clusters"] == 4 and drawn["scripts"] == 0
+    for i, (action, _) in enumerate(AS_IS, 1):
+        assert f"{i}. {action}" in drawn["text"]
+    assert "POLICY-MADE" in drawn["text"] and "Backstage (unseen) — below the line of visibility" in drawn["text"]
+
+
+def test_mermaid_labels_are_escaped(mermaid, tmp_path):
+    from builders import BASE_MANIFEST, rule, step, write_set
+    evil = 'say "hi"]; click s1 call alert(1) %% <script>x</script> #1 & `b`'
+    folder = write_set(tmp_path / "set", {"r.yaml": [rule("x", [step(evil)], event="move")]}, BASE_MANIFEST)
+    cat = tmp_path / "c.yaml"
+    cat.write_text("cases:\n  - {id: c, event: move}\n")
+    r = friction("explain", "c", "--policies", str(folder), "--catalog", str(cat), "--format", "mermaid")
+    assert r.returncode == 0, r.stderr
+    drawn = mermaid(r.stdout)
+    assert drawn["nodes"] == 1 and drawn["scripts"] == 0
+    assert evil in drawn["text"]   # shown as written, nothing taken as syntax or markup
+
+
+def test_diff_markdown_carries_mermaid_journeys(mermaid):
+    r = friction("diff", str(FIX / "as-is"), str(FIX / "draft"), str(FIX / "cases.yaml"), "--format", "markdown")
+    assert r.returncode == 0, r.stderr
+    blocks = r.stdout.split("```mermaid\n")[1:]
+    assert len(blocks) == 2   # the one changed case, as-is and draft
+    charts = [b.split("```")[0] for b in blocks]
+    asis, draft = (mermaid(c) for c in charts)
+    assert "✖ REMOVED" in asis["text"] and asis["nodes"] == 5
+    assert "✚ NEW" in draft["text"] and draft["nodes"] == 4
