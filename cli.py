@@ -113,6 +113,14 @@ workers_option = click.option(
     help="Worker processes (0: one per core). Results keep the catalog's order.")
 
 
+def scheduler_option(fn: Callable) -> Callable:
+    fn = click.option("--blocksize", type=click.IntRange(1024), default=16 * 2 ** 20, show_default=True,
+                      help="With --scheduler: bytes of catalog per task.")(fn)
+    return click.option("--scheduler", metavar="ADDRESS",
+                        help="Run on Dask: tcp://host:8786 (a running cluster) or local:N (N worker "
+                             "processes started for this run). Needs friction[dask].")(fn)
+
+
 def _progress(items, label: str):
     """A progress line with cases/s on a terminal; nothing at all in pipes and CI."""
     if not sys.stderr.isatty():
@@ -142,13 +150,19 @@ def _progress(items, label: str):
 @output_option
 @engine_option
 @workers_option
+@scheduler_option
 @input_errors_exit_2
 def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str | None, output: str | None,
-             engine_name: str, workers: int) -> None:
+             engine_name: str, workers: int, scheduler: str | None, blocksize: int) -> None:
     """Evaluate every case of CATALOG (YAML, or JSON Lines: one case per line) against POLICY_SET.
 
     Exit 0 when every case was evaluated, 2 on bad input. A bad case is reported on stderr
-    (and as an error row in jsonl/csv) and every other case is still evaluated and written."""
+    (and as an error row in jsonl/csv) and every other case is still evaluated and written.
+    With --scheduler, the catalog is evaluated on a Dask cluster (JSON Lines rows; -o names
+    a folder for one file per block plus totals.json)."""
+    if scheduler:
+        return _evaluate_on_cluster(_policies(policy_set), _catalog(catalog), fmt, detail, output,
+                                    engine_name, scheduler, blocksize)
     cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
     stream = friction.open_catalog(_catalog(catalog), cps.manifest)
     evaluator = friction.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
@@ -177,6 +191,37 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str 
     if failed:
         click.echo(f"{failed} case(s) could not be evaluated; {writer.cases} were.", err=True)
     if failed or bad_personas:
+        sys.exit(EXIT_INPUT)
+
+
+def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | None, output: str | None,
+                         engine_name: str, scheduler: str, blocksize: int) -> None:
+    from friction import cluster
+
+    if fmt not in ("table", "jsonl"):   # table is the default: on a cluster rows are JSON Lines
+        raise friction.InputError(f"--scheduler writes JSON Lines rows; --format {fmt} is not available there")
+    if catalog.endswith(".jsonl"):
+        source, name = catalog, friction.load.relative_path(Path(catalog))
+    else:   # a YAML catalog is expanded here; its invalid cases are reported here
+        cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
+        stream = friction.open_catalog(catalog, cps.manifest)
+        cases, problems = [], []
+        for item in stream:
+            (problems if isinstance(item, friction.Problem) else cases).append(item)
+        _report_problems(problems)
+        source, name = cluster.cases_as_jsonl(cases), stream.name
+    with cluster.connect(scheduler) as client:
+        run = cluster.evaluate_on_cluster(
+            client, policy_set, source, name, engine=engine_name, detail=detail or "summary",
+            out_dir=output, blocksize=blocksize, emit=None if output else lambda t: click.echo(t, nl=False))
+    for m in run.messages:
+        click.echo(f"error: {m}", err=True)
+    if output:
+        click.echo(f"wrote {run.parts} part(s) and totals.json to {output}: {run.cases} cases, "
+                   f"{run.errors} error row(s)", err=True)
+    if run.errors or (not catalog.endswith(".jsonl") and problems):
+        click.echo(f"{run.errors + (0 if catalog.endswith('.jsonl') else len(problems))} case(s) could not "
+                   f"be evaluated; {run.cases} were.", err=True)
         sys.exit(EXIT_INPUT)
 
 

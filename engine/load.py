@@ -5,6 +5,7 @@ sees everything wrong with it in one run.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -22,7 +23,7 @@ from .model import (
 )
 
 __all__ = ["MANIFEST_FILE", "load_policy_set", "read_policy_set", "policy_set_from_data", "load_catalog",
-           "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines", "open_catalog", "CaseResolver",
+           "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines", "iter_jsonl_blob", "open_catalog", "CaseResolver",
            "CatalogStream", "JsonLine", "JsonLineResolver", "read_yaml",
            "parse_yaml"]
 
@@ -585,14 +586,24 @@ def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[JsonLine]:
     except OSError as e:
         raise InputError(Problem(file, None, None, f"cannot read: {e.strerror}")) from None
     with f:
-        for n, raw in enumerate(f, 1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield JsonLine(n, "", f"not UTF-8 text ({e.reason})")
-                continue
-            if text.strip():
-                yield JsonLine(n, text)
+        yield from _json_lines(f, 1)
+
+
+def iter_jsonl_blob(blob: bytes, first_line: int = 1) -> Iterator[JsonLine]:
+    """The lines of a block of a JSON Lines catalog that starts at line `first_line` (a
+    byte range cut at line ends, as a cluster worker reads it)."""
+    return _json_lines(io.BytesIO(blob), first_line)   # lines end at \n only, as in a file
+
+
+def _json_lines(raw_lines: Iterable[bytes], first_line: int) -> Iterator[JsonLine]:
+    for n, raw in enumerate(raw_lines, first_line):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield JsonLine(n, "", f"not UTF-8 text ({e.reason})")
+            continue
+        if text.strip():
+            yield JsonLine(n, text)
 
 
 class JsonLineResolver:

@@ -1,0 +1,333 @@
+"""Past one machine: evaluate and rank a JSON Lines catalog on a Dask cluster.
+
+Nothing here is a scheduler of its own: Dask (`dask.distributed`) places the tasks,
+moves the data and recomputes what a lost worker had. friction only says what a task is:
+
+- the catalog is split by byte ranges at line ends (`dask.bytes.read_bytes`), so a worker
+  reads its own block; a first cheap pass counts each block's lines so that every row keeps
+  its line number in the catalog, exactly as a local run reports it;
+- the policy set travels as data (its files' bytes, keyed by their content hash) and is
+  compiled once per worker process, then reused for every block;
+- each block is parsed, evaluated and encoded in the worker by the same code as a local
+  run (JsonLineResolver, Evaluator.row, RowEncoder), so rows are byte-identical;
+- a block's rows are written by the worker to `part-NNNNN.jsonl` (temporary file, then
+  rename: a recomputed block replaces its file whole, so every case appears once), or sent
+  back to be written in catalog order; totals are reduced on the cluster.
+
+Workers need the catalog and the output folder at the same path or URL (a shared mount,
+or any fsspec URL such as s3://), and friction installed; nothing else is shared.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .compile import CompiledPolicySet, compile_policy_set
+from .errors import InputError, Problem
+from .evaluate import Evaluator
+from .load import JsonLineResolver, iter_jsonl_blob, load_policy_set
+from .measure import tidy_number
+from .metrics import SCORES
+from .report import RowEncoder
+
+__all__ = ["PolicyBundle", "bundle_policy_set", "compiled_from", "PartResult", "ClusterRun",
+           "parse_scheduler", "connect", "evaluate_on_cluster", "cases_as_jsonl", "DEFAULT_BLOCKSIZE"]
+
+DEFAULT_BLOCKSIZE = 16 * 2 ** 20     # bytes of catalog per task: ~40k cases, a few seconds of work
+PART_NAME = "part-{:05d}.jsonl"
+TOTALS_NAME = "totals.json"
+_MESSAGES_PER_PART = 20              # problem lines a block sends back for stderr; every one is a row
+
+
+# --------------------------------------------------------------------------- the policy set as data
+
+
+@dataclass(frozen=True)
+class PolicyBundle:
+    """A policy set's files as bytes: what travels to workers instead of a path."""
+
+    name: str                                   # the folder as the user named it (for messages)
+    files: tuple[tuple[str, bytes], ...]        # file name -> content, sorted by name
+    digest: str                                 # sha256 of names and contents
+
+    def __repr__(self) -> str:
+        return f"PolicyBundle({self.name!r}, {len(self.files)} files, {self.digest[:12]})"
+
+
+def bundle_policy_set(folder: str | os.PathLike) -> PolicyBundle:
+    """Every file at the top of a policy set folder (what the loader reads from it)."""
+    path = Path(folder)
+    files = []
+    for p in sorted(path.iterdir()):
+        if p.is_file():
+            try:
+                files.append((p.name, p.read_bytes()))
+            except OSError as e:
+                raise InputError(Problem(str(p), None, None, f"cannot read: {e.strerror}")) from None
+    h = hashlib.sha256()
+    for name, data in files:
+        h.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    return PolicyBundle(str(folder), tuple(files), h.hexdigest())
+
+
+_compiled: dict[str, CompiledPolicySet] = {}   # per process: digest -> compiled set
+_compiled_lock = threading.Lock()
+
+
+def compiled_from(bundle: PolicyBundle) -> CompiledPolicySet:
+    """The bundle's policy set, compiled once in this process (keyed by content hash)."""
+    with _compiled_lock:
+        cps = _compiled.get(bundle.digest)
+        if cps is None:
+            with tempfile.TemporaryDirectory(prefix="friction-policy-") as tmp:
+                for name, data in bundle.files:
+                    (Path(tmp) / name).write_bytes(data)
+                cps = compile_policy_set(load_policy_set(tmp))
+            _compiled[bundle.digest] = cps
+        return cps
+
+
+_evaluators: dict[tuple[str, str, str], Evaluator] = {}
+
+
+def _evaluator(bundle: PolicyBundle, engine: str, detail: str) -> Evaluator:
+    key = (bundle.digest, engine, detail)
+    ev = _evaluators.get(key)
+    if ev is None:
+        ev = _evaluators[key] = Evaluator(compiled_from(bundle), engine, detail=detail)
+    return ev
+
+
+# --------------------------------------------------------------------------- one block
+
+
+@dataclass
+class PartResult:
+    """What a block sends back: small, whatever the block's size (its rows only when asked)."""
+
+    part: int
+    cases: int = 0
+    errors: int = 0
+    totals: list[float] = field(default_factory=lambda: [0.0] * len(SCORES))
+    flags: Counter = field(default_factory=Counter)
+    messages: list[str] = field(default_factory=list)   # the first problems, for stderr
+    text: str | None = None                              # the rows, when not written by the worker
+
+
+def _count_lines(block: bytes) -> int:
+    return block.count(b"\n")
+
+
+def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: int, catalog: str,
+                    engine: str, detail: str, out_dir: str | None) -> PartResult:
+    evaluator = _evaluator(bundle, engine, detail)
+    resolve = JsonLineResolver(evaluator.cps.manifest, catalog)
+    encoder = RowEncoder("jsonl")
+    res = PartResult(part)
+    lines = []
+    for item in iter_jsonl_blob(block, first_line):
+        case = resolve(item)
+        if isinstance(case, Problem):
+            row = encoder.encode(case)
+            res.errors += 1
+            if len(res.messages) < _MESSAGES_PER_PART:
+                res.messages.append(str(case))
+        else:
+            row = encoder.encode(evaluator.row(case))
+            res.cases += 1
+            res.totals = [a + b for a, b in zip(res.totals, row.values)]
+            res.flags.update(row.flags)
+        lines.append(row.text)
+    text = "".join(t + "\n" for t in lines)
+    if out_dir is None:
+        res.text = text
+    else:
+        _write_part(out_dir, part, text)
+    return res
+
+
+def _write_part(out_dir: str, part: int, text: str) -> None:
+    """Temporary file, then rename: a block computed twice (a lost worker) replaces its file."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    final = f"{root.rstrip('/')}/{PART_NAME.format(part)}"
+    tmp = f"{final}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with fs.open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    fs.mv(tmp, final)
+
+
+def _merge(parts: list[PartResult]) -> PartResult:
+    total = PartResult(-1)
+    for p in parts:
+        total.cases += p.cases
+        total.errors += p.errors
+        total.totals = [a + b for a, b in zip(total.totals, p.totals)]
+        total.flags.update(p.flags)
+    return total
+
+
+# --------------------------------------------------------------------------- the client side
+
+
+def parse_scheduler(address: str) -> tuple[str, int | None]:
+    """`local:N` (start N worker processes here) or a scheduler address (`tcp://host:8786`)."""
+    if address.startswith("local:"):
+        n = address.removeprefix("local:")
+        if not n.isdigit() or int(n) < 1:
+            raise InputError(f"--scheduler {address}: local takes a number of worker processes, e.g. local:2")
+        return "local", int(n)
+    if "://" not in address and ":" not in address:
+        raise InputError(f"--scheduler {address}: expected tcp://host:port or local:N")
+    return address, None
+
+
+class connect:
+    """A Dask client for `--scheduler`: a LocalCluster of N processes started (and stopped)
+    for the run, or a running cluster's scheduler. A context manager."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> Any:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError("--scheduler needs Dask: pip install 'friction[dask]'") from None
+        where, n = parse_scheduler(self.address)
+        if where == "local":
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=40)
+            self.client = Client(self._cluster)
+        else:
+            try:
+                self.client = Client(where, timeout="10s")
+            except OSError as e:
+                raise InputError(f"--scheduler {where}: cannot reach the scheduler ({e})") from None
+        return self.client
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+@dataclass
+class ClusterRun:
+    """The outcome of a cluster run: totals reduced on the cluster, problems as sent back."""
+
+    parts: int
+    cases: int
+    errors: int
+    totals: dict[str, float]
+    flags: dict[str, int]
+    messages: list[str]        # the first problems of each block (every one is also a row)
+
+
+def _blocks(client: Any, catalog: str | bytes, blocksize: int) -> list[Any]:
+    """Byte ranges cut at line ends: read by the workers from a path or URL, or, for a
+    catalog given as bytes (a YAML catalog expanded here), cut here and sent."""
+    if isinstance(catalog, bytes):
+        blocks, start = [], 0
+        while start < len(catalog):
+            end = catalog.find(b"\n", start + blocksize)
+            end = len(catalog) if end < 0 else end + 1
+            blocks.append(catalog[start:end])
+            start = end
+        return client.scatter(blocks)
+    from dask.bytes import read_bytes
+
+    _, blocks = read_bytes(catalog, delimiter=b"\n", blocksize=blocksize, sample=False)
+    return [b for per_file in blocks for b in per_file]
+
+
+def cases_as_jsonl(cases: Iterator[Any]) -> bytes:
+    """Resolved cases (a YAML catalog, expanded) as JSON Lines, the form blocks travel in.
+    A persona becomes a label with its attributes on the line, as in any JSON Lines catalog."""
+    import json
+
+    return "".join(json.dumps({"id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel,
+                               "attrs": c.attrs}, ensure_ascii=False) + "\n" for c in cases).encode()
+
+
+def _first_lines(client: Any, blocks: list[Any]) -> list[int]:
+    import dask
+
+    counts = client.gather(client.compute([dask.delayed(_count_lines)(b) for b in blocks]))
+    firsts, n = [], 1
+    for c in counts:
+        firsts.append(n)
+        n += c
+    return firsts
+
+
+def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, catalog_name: str, *,
+                        engine: str = "compiled", detail: str = "summary", out_dir: str | None = None,
+                        blocksize: int = DEFAULT_BLOCKSIZE,
+                        emit: Callable[[str], None] | None = None) -> ClusterRun:
+    """Evaluate a JSON Lines catalog (a path or URL the workers can read, or its bytes) on
+    the cluster. With `out_dir`, workers write one file
+    per block there (plus totals.json, written last); without it, each block's rows are
+    passed to `emit` in catalog order. The policy set is loaded here first, so bad policy
+    files fail before anything is sent."""
+    import dask
+
+    compile_policy_set(load_policy_set(policy_set))        # bad input fails here, with its real paths
+    bundle = bundle_policy_set(policy_set)
+    shipped = client.scatter(bundle, broadcast=True)
+    blocks = _blocks(client, catalog, blocksize)
+    if out_dir is not None:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(out_dir)
+        fs.makedirs(root, exist_ok=True)
+        for stale in fs.glob(f"{root.rstrip('/')}/part-*.jsonl"):   # an earlier run's extra parts
+            fs.rm(stale)
+    firsts = _first_lines(client, blocks)
+    tasks = [dask.delayed(_evaluate_block)(shipped, b, first, i, catalog_name, engine, detail, out_dir)
+             for i, (b, first) in enumerate(zip(blocks, firsts))]
+    futures = client.compute(tasks)
+    messages: list[str] = []
+    if out_dir is None:
+        for fut in futures:                                   # catalog order, a block at a time
+            part = fut.result()
+            messages.extend(part.messages)
+            if emit is not None:
+                emit(part.text)
+            part.text = None
+    total = client.submit(_merge, futures).result()           # reduced on a worker
+    if out_dir is not None:
+        messages = [m for part in client.gather(client.map(_messages_of, futures)) for m in part]
+    run = ClusterRun(parts=len(blocks), cases=total.cases, errors=total.errors,
+                     totals={k: tidy_number(v) for k, v in zip(SCORES, total.totals)},
+                     flags=dict(sorted(total.flags.items())), messages=messages)
+    if out_dir is not None:
+        _write_totals(out_dir, run)
+    return run
+
+
+def _messages_of(part: PartResult) -> list[str]:
+    return part.messages
+
+
+def _write_totals(out_dir: str, run: ClusterRun) -> None:
+    import json
+
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    final = f"{root.rstrip('/')}/{TOTALS_NAME}"
+    doc = {"parts": run.parts, "cases": run.cases, "errors": run.errors, **run.totals, "flags": run.flags}
+    with fs.open(final + ".tmp", "w", encoding="utf-8") as f:
+        f.write(json.dumps(doc, indent=2) + "\n")
+    fs.mv(final + ".tmp", final)

@@ -1,0 +1,159 @@
+"""friction on a Dask cluster: the same rows, totals and error rows as one process, and
+nothing lost or doubled when a worker dies mid-run.
+
+One LocalCluster of 2 worker processes serves the module (starting one costs seconds)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("dask.distributed", reason="friction[dask] is not installed")
+
+from dask.distributed import Client, LocalCluster  # noqa: E402
+
+import friction  # noqa: E402
+from friction import cli, cluster  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from workload import case_dicts, write_policy_set  # noqa: E402
+
+BANK = str(ROOT / "policies" / "bank")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as lc, Client(lc) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def workload(tmp_path_factory):
+    """A 40-rule generated set and 3,000 cases with bad lines planted among them."""
+    out = tmp_path_factory.mktemp("cluster")
+    policy = write_policy_set(out / "policy", 40)
+    lines = [json.dumps(d) for d in case_dicts(3000, seed=7)]
+    rng = random.Random(3)
+    for bad in ['{"id": "x", "event": ', "[1, 2]", '{"id": "huge", "event": "event-1", "attrs": {"products": 9}}',
+                "\xff not utf-8 is written below"]:
+        lines.insert(rng.randrange(len(lines)), bad)
+    catalog = out / "catalog.jsonl"
+    with open(catalog, "wb") as f:
+        for line in lines:
+            f.write((b"\xff\xfe{}" if line.startswith("\xff") else line.encode()) + b"\n")
+    return str(policy), str(catalog)
+
+
+def _local_rows(policy: str, catalog: str) -> tuple[list[str], dict]:
+    res = CliRunner().invoke(cli.main, ["evaluate", policy, catalog, "--format", "jsonl"])
+    assert res.exit_code == 2, res.output   # the planted bad lines
+    rows = res.stdout.splitlines()
+    good = [json.loads(r) for r in rows if "error" not in json.loads(r)]
+    totals = {k: sum(r["metrics"][k] for r in good) for k in friction.METRICS}
+    return rows, totals
+
+
+def test_rows_and_totals_equal_one_process(client, workload):
+    policy, catalog = workload
+    local, local_totals = _local_rows(policy, catalog)
+    out: list[str] = []
+    run = cluster.evaluate_on_cluster(client, policy, catalog, friction.load.relative_path(Path(catalog)),
+                                      blocksize=20_000, emit=out.append)
+    rows = "".join(out).splitlines()
+    assert run.parts > 5                              # really split
+    assert rows == local                              # same JSON per case, same order, error rows included
+    errors = [json.loads(r) for r in rows if "error" in json.loads(r)]
+    assert len(errors) == 4 == run.errors
+    assert all(e["line"] is not None for e in errors)
+    assert run.cases == len(local) - 4
+    for k, v in local_totals.items():
+        assert run.totals[k] == pytest.approx(v), k
+
+
+def test_bundled_yaml_catalog_is_expanded_and_gives_the_same_rows(client):
+    ps = friction.compile_policy_set(friction.load_policy_set(BANK))
+    stream = friction.open_catalog(str(ROOT / "cases" / "life-events.yaml"), ps.manifest)
+    cases = [c for c in stream if isinstance(c, friction.Case)]
+    out: list[str] = []
+    cluster.evaluate_on_cluster(client, BANK, cluster.cases_as_jsonl(iter(cases)), stream.name,
+                                blocksize=2048, emit=out.append)
+    local = CliRunner().invoke(cli.main, ["evaluate", BANK, "--format", "jsonl"]).stdout
+    assert "".join(out) == local
+
+
+def test_policy_set_travels_as_data_and_is_compiled_once_per_worker(client, workload):
+    policy, _ = workload
+    bundle = cluster.bundle_policy_set(policy)
+    assert bundle == cluster.bundle_policy_set(policy)           # content-addressed
+    first = client.run(lambda: id(cluster.compiled_from(bundle)))
+    again = client.run(lambda: id(cluster.compiled_from(bundle)))
+    assert first == again and len(first) == 2                     # one compiled set per worker, reused
+
+
+def test_a_killed_worker_loses_and_doubles_nothing(client, workload, tmp_path):
+    policy, catalog = workload
+    local, _ = _local_rows(policy, catalog)
+    out_dir = tmp_path / "out"
+    killed: list[str] = []
+
+    def kill_one_busy_worker() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            busy = [w for w, keys in client.processing().items() if keys]
+            if busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, 9)
+                killed.append(busy[0])
+            time.sleep(0.01)
+
+    t = threading.Thread(target=kill_one_busy_worker)
+    t.start()
+    run = cluster.evaluate_on_cluster(client, policy, catalog, friction.load.relative_path(Path(catalog)),
+                                      blocksize=8_000, out_dir=str(out_dir))
+    t.join()
+    assert killed, "no worker was killed: the test proved nothing"
+    parts = sorted(out_dir.glob("part-*.jsonl"))
+    assert len(parts) == run.parts
+    rows = [line for p in parts for line in p.read_text().splitlines()]
+    assert rows == local                                       # every case once, in catalog order
+    assert not list(out_dir.glob("*.tmp"))
+    totals = json.loads((out_dir / "totals.json").read_text())
+    assert totals["cases"] + totals["errors"] == len(local)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_cli_on_a_running_scheduler_writes_parts_and_exit_code_says_errors(client, workload, tmp_path):
+    policy, catalog = workload
+    out_dir = tmp_path / "cli-out"
+    res = CliRunner().invoke(cli.main, ["evaluate", policy, catalog, "--scheduler", client.scheduler.address,
+                                        "--blocksize", "100000", "-o", str(out_dir)])
+    assert res.exit_code == 2, res.output      # 4 bad lines
+    assert "4 case(s) could not be evaluated" in res.stderr
+    rows = [line for p in sorted(out_dir.glob("part-*.jsonl")) for line in p.read_text().splitlines()]
+    assert rows == _local_rows(policy, catalog)[0]
+
+
+@pytest.mark.parametrize("address, message", [
+    ("local:0", "local takes a number of worker processes"),
+    ("local:two", "local takes a number of worker processes"),
+    ("nowhere", "expected tcp://host:port or local:N"),
+])
+def test_bad_scheduler_addresses_are_one_line_errors(address, message):
+    res = CliRunner().invoke(cli.main, ["evaluate", BANK, "--scheduler", address])
+    assert res.exit_code == 2
+    assert message in res.stderr and "Traceback" not in res.output
+
+
+def test_cli_local_cluster_on_the_bundled_bank_equals_one_process():
+    res = CliRunner().invoke(cli.main, ["evaluate", BANK, "--scheduler", "local:1"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == CliRunner().invoke(cli.main, ["evaluate", BANK, "--format", "jsonl"]).stdout
