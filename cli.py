@@ -566,13 +566,18 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
 @click.option("--cases", "selection", metavar="GLOB|worst:N",
               help="Which cases get a blueprint: ids matching a glob (relocate/*) or the N worst by "
                    f"effort. Default: every case up to {ALL_UP_TO}, else the {WORST_DEFAULT} worst.")
+@click.option("--log", type=click.Path(dir_okay=False),
+              help="An event log (XES or CSV): adds a section comparing the model with practice (needs --map).")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False), help="The log's map (see `friction observe`).")
 @engine_option
 @input_errors_exit_2
 def report_cmd(policy_set: str | None, catalog: str | None, output: str, baseline: str | None,
-               selection: str | None, engine_name: str) -> None:
+               selection: str | None, log: str | None, map_file: str | None, engine_name: str) -> None:
     """One HTML page: the catalog's overview and a service blueprint per case (self-contained:
     open it from disk, print it, mail it). Exit 2 when a case could not be evaluated (the page
     lists it; every other case is drawn)."""
+    if (log is None) != (map_file is None):
+        raise friction.InputError("--log and --map go together: the map says how to read the log")
     sel = blueprint.parse_selection(selection)
     cat = _catalog(catalog)
     cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
@@ -583,9 +588,23 @@ def report_cmd(policy_set: str | None, catalog: str | None, output: str, baselin
     rep = blueprint.build_report(cps, friction.open_catalog(cat, cps.manifest), engine=engine_name, selection=sel,
                                  baseline=base, baseline_stream=base_stream,
                                  watch=lambda it: _progress(it, "drawing"))
-    _write(output, render_report(rep, _version()))
-    click.echo(f"wrote {output}: {rep.overview.cases} cases, {len(rep.cases)} blueprints", err=True)
+    comparison = None
+    if log is not None:
+        from friction.compare import compare
+        from friction.logmap import load_log_map
+        from friction.observe import observe_log
+        logmap = load_log_map(map_file)
+        model = friction.evaluate.evaluate_items(cps, cat, friction.open_catalog(cat, cps.manifest), engine_name)
+        comparison = compare(cps, model, _progress(observe_log(log, logmap), "observing"), log, map_file)
+        _report_problems(comparison.problems)
+    _write(output, render_report(rep, _version(), comparison.as_dict() if comparison else None))
+    click.echo(f"wrote {output}: {rep.overview.cases} cases, {len(rep.cases)} blueprints"
+               + (", the comparison with the log" if comparison else ""), err=True)
     _case_problems_exit(rep.problems)
+    if comparison is not None and comparison.problems:
+        click.echo(f"{len(comparison.problems)} case(s) of the log could not be read; the others were compared.",
+                   err=True)
+        sys.exit(EXIT_INPUT)
 
 
 def _version() -> str:

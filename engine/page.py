@@ -53,6 +53,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_report(report: Report, version: str = "") -> str:
-    """The whole page as text."""
-    return environment().get_template("report.html.j2").render(r=report, version=version)
+def render_report(report: Report, version: str = "", comparison: dict[str, Any] | None = None) -> str:
+    """The whole page as text; `comparison` (compare.Comparison.as_dict()) adds the section
+    on policy as written against practice as lived."""
+    return environment().get_template("report.html.j2").render(r=report, version=version, comparison=comparison)
