@@ -9,6 +9,10 @@ import pytest
 
 from friction.testing import register_profiles
 
+# One Chromium for the whole session, shared by every browser test module (a fixture
+# imported into two modules would start Playwright twice, which it refuses).
+from browser import browser  # noqa: E402,F401
+
 # Hypothesis profiles: "ci" (bounded, derandomized) unless FRICTION_HYPOTHESIS_PROFILE says
 # "dev" or "thorough". Loaded here, before any test module reads settings.default.
 register_profiles()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import Page, browser  # noqa: F401  (the session fixture)
+from browser import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "blueprint"

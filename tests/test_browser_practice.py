@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from browser import Page, browser  # noqa: F401  (the session fixture)
+from browser import Page
 from test_browser import SHOTS
 
 ROOT = Path(__file__).resolve().parent.parent
