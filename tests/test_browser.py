@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import Page
+from browser import Page, no_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "blueprint"
