@@ -22,6 +22,7 @@ from friction import report
 from friction.blueprint import ALL_UP_TO, WORST_DEFAULT
 from friction.explain import explain as explain_case
 from friction.page import render_report
+from friction.schemas import KINDS, json_schema
 
 from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
 
@@ -613,6 +614,16 @@ def _version() -> str:
         return version("friction")
     except PackageNotFoundError:
         return "unknown"
+
+
+@main.command("schema")
+@click.argument("kind", type=click.Choice(KINDS), default="policy")
+@output_option
+def schema_cmd(kind: str, output: str | None) -> None:
+    """JSON Schema of the YAML files people write (policy rule files, the manifest, catalogs,
+    expectations), for editors: start a file with
+    `# yaml-language-server: $schema=<path to schema/KIND.json>`."""
+    _emit(json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n", output)
 
 
 @main.command("compile")

@@ -87,7 +87,7 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 class Strict(BaseModel):
     """Frozen, and rejects unknown keys with a 'did you mean' suggestion."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)  # docs: JSON Schema
 
     @model_validator(mode="before")
     @classmethod
@@ -222,13 +222,21 @@ class Step(Strict):
     """What a rule requires. Its identity is its action text."""
 
     action: str = Field(min_length=1)
+    """What is done, in words: the step's identity (rules name steps by it)."""
     lane: Lane
+    """Service-blueprint lane: customer, frontstage (seen by the customer), backstage (unseen) or support."""
     department: str = Field(min_length=1)
+    """The department that does or receives it (one of the manifest's departments)."""
     channel: str = INTERNAL_CHANNEL
+    """Where it happens (one of the manifest's channels); `internal` for staff-only work."""
     asks: tuple[str, ...] = ()
+    """Information items the step asks the customer for (counted by repeated_asks)."""
     days: float = Field(default=0, ge=0)
+    """How many days it takes."""
     after: tuple[str, ...] = ()
+    """Steps (by action) this one comes after, when they are in the journey."""
     informs: bool = False  # tells the customer how things stand (a status message)
+    """A status message or letter to the customer: the customer is told, not asked to act."""
 
     _tuples = field_validator("asks", mode="before")(lambda v: _as_tuple(v))
     _steps = field_validator("after", mode="before")(lambda v: _names(v))
@@ -259,13 +267,20 @@ StepOrName = Annotated[
 
 class Rule(Strict):
     id: str = Field(min_length=1)
+    """Unique id of the rule, e.g. address.proof-required."""
     cause: Cause
+    """Why the rule exists: policy (an internal choice), practice (habit), system (an IT or process limit) or regulation (law)."""
     owner: str = Field(min_length=1)
+    """Who owns the rule and can change it."""
     rationale: str = Field(min_length=1)
+    """Why the rule is there, in one sentence."""
     source: str | None = None
+    """Where the rule comes from: a handbook section, a law."""
     when: When
+    """When the rule fires."""
     # A full step, or the action text of a step another rule of the set defines.
     then: tuple[StepOrName, ...] = Field(min_length=1)
+    """The steps the rule requires: a full step, or the action of a step another rule defines."""
 
     @field_validator("then", mode="before")
     @classmethod
@@ -285,11 +300,17 @@ class Attribute(Strict):
     """A case attribute the policy set reads: drives case validation and case generation."""
 
     type: Literal["bool", "int", "number", "str"]
+    """The attribute's type."""
     values: tuple[Scalar, ...] | None = None
+    """The only values allowed."""
     min: float | None = None
+    """Smallest value allowed."""
     max: float | None = None
+    """Largest value allowed."""
     default: Scalar | None = None
+    """The value of a case that does not set it."""
     description: str | None = None
+    """What the attribute means, for people."""
 
     @field_validator("min", "max")
     @classmethod
@@ -347,21 +368,34 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 class Thresholds(Strict):
     handoffs: int = Field(default=3, ge=0)           # flag a journey with more handoffs
+    """Flag a journey with more handoffs than this."""
     silent_wait_days: float = Field(default=2, ge=0, allow_inf_nan=False)  # flag a longer silent step
+    """Flag a step that takes longer than this with no word to the customer."""
 
 
 class Manifest(Strict):
     name: str = Field(min_length=1)
+    """Name of the policy set."""
     version: str = "0"
+    """Version of the policy set."""
     description: str = ""
+    """What the policy set is, for people."""
     events: tuple[str, ...] = Field(min_length=1)
+    """Life events the rules may name."""
     departments: tuple[str, ...] = Field(min_length=1)
+    """Departments steps may name."""
     channels: tuple[str, ...] = Field(min_length=1)
+    """Channels customer-visible steps may use (`internal` is implicit)."""
     start_channel: str | None = None  # where a case starts when it does not say
+    """Where a case starts when it does not say (default: the first channel)."""
     attributes: dict[str, Attribute] = {}
+    """Case attributes the rules read, with their types and defaults."""
     thresholds: Thresholds = Thresholds()
+    """When the handoffs and silent-wait flags are raised."""
     limits: dict[MetricName, FiniteFloat] = {}   # the set's own limits: a flag when a case goes over
+    """The set's own limits: a case over one gets a limit flag."""
     weights: dict[MetricName, FiniteFloat] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Weight of each metric in the effort score (these replace the defaults)."""
 
     @field_validator("version", mode="before")
     @classmethod
@@ -424,10 +458,15 @@ class PolicySet(BaseModel):
 
 class CaseSpec(Strict):
     id: str | None = None
+    """Case id (default: event/persona)."""
     event: str
+    """The life event (one of the manifest's events)."""
     persona: str | None = None
+    """A persona of this catalog whose attributes the case takes."""
     channel: str | None = None
+    """The channel the customer starts in."""
     attrs: dict[str, Scalar] = {}
+    """Attributes set for this case (over the persona's and the manifest's defaults)."""
 
 
 PERSONA_KEYS = frozenset({"channel", "description"})  # the rest of a persona are attributes
@@ -435,10 +474,15 @@ PERSONA_KEYS = frozenset({"channel", "description"})  # the rest of a persona ar
 
 class Catalog(Strict):
     personas: dict[str, dict[str, Any]] = {}   # values checked per persona, against the manifest
+    """Named sets of case attributes (plus `channel` and `description`)."""
     events: tuple[str, ...] = ()
+    """Life events to expand over every persona (default: the manifest's)."""
     cases: tuple[Any, ...] = ()   # each validated as a CaseSpec on its own
+    """Explicit cases."""
     expand: bool = False          # also every event x every persona
+    """Also make a case of every event x every persona."""
     channel: str | None = None    # start channel for expanded cases without one
+    """Start channel for expanded cases without one."""
 
 
 @dataclass(frozen=True, slots=True)
