@@ -241,12 +241,13 @@ def _open_output(output: str | None):
               help="YAML map: case id, activity, timestamp, department, channel, lanes, life event.")
 @click.option("--format", "fmt", type=click.Choice(friction.FORMATS), default="table", show_default=True,
               help="jsonl and csv stream a row per case; table, json and markdown add the distributions.")
-@click.option("--detail", type=click.Choice(["full", "summary"]), default="full", show_default=True,
-              help="Rows with every step (full), or metrics and the ordered actions (summary).")
+@click.option("--detail", type=click.Choice(["full", "summary"]),
+              help="Rows with every step (full; the default but for jsonl), or metrics and the ordered "
+                   "actions (summary; the default for jsonl).")
 @click.option("--no-cases", is_flag=True, help="Only the per life event distributions (in any format).")
 @output_option
 @input_errors_exit_2
-def observe(log: str, map_file: str, fmt: str, detail: str, no_cases: bool, output: str | None) -> None:
+def observe(log: str, map_file: str, fmt: str, detail: str | None, no_cases: bool, output: str | None) -> None:
     """Measure the observed journeys of an event LOG (XES, .xes.gz or CSV) as friction measures
     modelled ones, plus rework and ping-pong; per case, and per life event median, 90th
     percentile and max. Exit 2 when any case could not be read (the others are written)."""
@@ -271,7 +272,7 @@ def observe(log: str, map_file: str, fmt: str, detail: str, no_cases: bool, outp
                 row = encoder.encode(j)
             else:
                 dist.add(j.life_event, j.metrics)
-                row = encoder.encode(j.as_dict(detail)) if writer else None
+                row = encoder.encode(j.as_dict(detail or ("summary" if fmt == "jsonl" else "full"))) if writer else None
             if writer:
                 writer.add(row)
         summary = dist.summary()

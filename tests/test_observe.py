@@ -285,3 +285,14 @@ def test_observe_bad_map_or_missing_log_exit_2(tmp_path):
     bad = write_yaml(tmp_path / "m.yaml", "department: 3\n")
     r = run_cli("observe", TINY, "--map", bad)
     assert r.exit_code == 2 and "m.yaml:" in r.stderr
+
+
+def test_jsonl_rows_are_summaries_unless_full_detail_is_asked_for():
+    summary = json.loads(run_cli("observe", TINY, "--map", TINY_MAP, "--format", "jsonl").stdout.splitlines()[0])
+    assert summary["journey"] == ["submit the application", "Register", "Check", "Register", "Send letter"]
+    full = json.loads(run_cli("observe", TINY, "--map", TINY_MAP, "--format", "jsonl", "--detail", "full")
+                      .stdout.splitlines()[0])
+    assert full["journey"][4] == {"action": "Send letter", "activity": "Send letter", "lane": "frontstage",
+                                  "department": "Intake", "channel": "post", "days": 1, "informs": True,
+                                  "at": "2024-01-04T08:00:00.000Z", "line": full["journey"][4]["line"]}
+    assert TINY.read_text().splitlines()[full["journey"][4]["line"] - 1].strip() == "<event>"
