@@ -296,3 +296,26 @@ def test_jsonl_rows_are_summaries_unless_full_detail_is_asked_for():
                                   "department": "Intake", "channel": "post", "days": 1, "informs": True,
                                   "at": "2024-01-04T08:00:00.000Z", "line": full["journey"][4]["line"]}
     assert TINY.read_text().splitlines()[full["journey"][4]["line"] - 1].strip() == "<event>"
+
+
+def _csv_map(tmp_path: Path) -> Path:
+    return write_yaml(tmp_path / "csv-map.yaml", TINY_MAP.read_text().replace("case: concept:name", "case: case")
+                      .replace("activity: concept:name", "activity: activity").replace("time:timestamp", "time")
+                      .replace("org:group", "group"))
+
+
+def test_a_csv_without_a_mapped_column_is_one_error_naming_it(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text((LOGS / "tiny.csv").read_text().replace("group", "grp", 1))
+    with pytest.raises(InputError, match=r"log.csv:1: no column 'group' in the header \(did you mean 'grp'\?\)"):
+        list(observe_log(log, load_log_map(_csv_map(tmp_path))))
+
+
+def test_csv_rows_of_a_case_out_of_order_name_the_row(tmp_path):
+    lines = (LOGS / "tiny.csv").read_text().splitlines()
+    lines[3], lines[8] = lines[8], lines[3]    # A's two Registers swap: line 4 now holds 01-03, line 5's Check is 01-02
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(lines) + "\n")
+    got, [bad] = journeys(log, load_log_map(_csv_map(tmp_path)))
+    assert list(got) == ["B"] and (bad.subject, bad.line) == ("case A", 5) and "events out of order" in bad.message
+    assert "than the one before it at line 4" in bad.message
