@@ -191,7 +191,7 @@ class _Resolver:
 
     def __init__(self, file: str, logmap: LogMap):
         self.file, self.m = file, logmap
-        self.needed = frozenset({logmap.activity, logmap.timestamp,
+        self.needed = frozenset({*logmap.activity, logmap.timestamp,
                                  *(s.event for s in (logmap.department, logmap.channel) if s.event is not None)})
 
     def __call__(self, cid: str, line: int, attrs: Mapping[str, Any], raw: list[tuple[int, dict[str, Any]]]
@@ -204,7 +204,7 @@ class _Resolver:
             case_channel = None if m.channel.event is not None else self._value(m.channel, attrs, {}, "channel")
             events = []
             for ev_line, values in raw:
-                activity = _present(values, m.activity, ev_line)
+                activity = " ".join(_present(values, k, ev_line) for k in m.activity)
                 events.append(LogEvent(
                     ev_line, " ".join(activity.split()),
                     self._time(_present(values, m.timestamp, ev_line), ev_line),

@@ -111,7 +111,7 @@ class LogMap(Strict):
 
     format: Literal["xes", "csv"] | None = None   # default: from the file name
     case: str = "concept:name"          # the case id: a trace attribute in XES, a column in CSV
-    activity: str = "concept:name"
+    activity: tuple[str, ...] = ("concept:name",)   # several attributes: their values joined by a space
     timestamp: str = "time:timestamp"
     department: Source
     channel: Source
@@ -124,6 +124,14 @@ class LogMap(Strict):
     csv: CsvOptions = CsvOptions()
 
     _informs = field_validator("informs", mode="before")(lambda v: _matchers(v))
+
+    @field_validator("activity", mode="before")
+    @classmethod
+    def _attributes(cls, v: Any) -> Any:
+        v = (v,) if isinstance(v, str) else v
+        if isinstance(v, (list, tuple)) and not v:
+            raise PydanticCustomError("activity", "name at least one attribute", {})
+        return v
 
     @field_validator("department", "channel", mode="before")
     @classmethod

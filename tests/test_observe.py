@@ -319,3 +319,11 @@ def test_csv_rows_of_a_case_out_of_order_name_the_row(tmp_path):
     got, [bad] = journeys(log, load_log_map(_csv_map(tmp_path)))
     assert list(got) == ["B"] and (bad.subject, bad.line) == ("case A", 5) and "events out of order" in bad.message
     assert "than the one before it at line 4" in bad.message
+
+
+def test_an_activity_from_two_attributes_joins_their_values():
+    m = log_map_from_data({**_raw(TINY_MAP), "activity": ["concept:name", "org:group"], "actions": {}})
+    got, _ = journeys(TINY, m)
+    assert got["B"].actions == ("Submit application Intake", "Register Back", "Register Back", "Check Intake",
+                                "Check Back")
+    assert got["B"].metrics["rework"] == 1   # Check in two groups is two activities now
