@@ -12,6 +12,7 @@ from .compile import CompiledPolicySet
 from .errors import Problem
 from .evaluate import Evaluation
 from .measure import tidy_number
+from .model import INTERNAL_CHANNEL
 from .observe import OBSERVED_METRICS, Distributions, ObservedJourney, ping_pong, rework
 
 __all__ = ["Comparison", "EventComparison", "compare", "fits"]
@@ -56,12 +57,15 @@ class Comparison:
     only_observed: list[str]    # life events in the log that no catalog case has
     only_modelled: list[str]
     problems: list[Problem]     # log cases that could not be read (model problems are the catalog's)
+    # Names the log uses that the manifest does not list: {"departments": {name: events}, "channels": ...}
+    unlisted: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"policy_set": {"name": self.policy_set, "version": self.version}, "catalog": self.catalog,
                 "log": self.log, "map": self.map, "log_problems": len(self.problems),
                 "events": [e.__dict__ for e in self.events],
-                "only_observed": self.only_observed, "only_modelled": self.only_modelled}
+                "only_observed": self.only_observed, "only_modelled": self.only_modelled,
+                "unlisted": self.unlisted}
 
 
 def compare(cps: CompiledPolicySet, model: Evaluation, observed: Iterable[ObservedJourney | Problem],
@@ -86,11 +90,19 @@ def compare(cps: CompiledPolicySet, model: Evaluation, observed: Iterable[Observ
         s.orders.setdefault(frozenset(actions), set()).add(
             frozenset((p, st.action) for st in r.journey.steps for p in st.after))
     problems = []
+    m = cps.manifest
+    known = {"departments": set(m.departments), "channels": {*m.channels, INTERNAL_CHANNEL}}
+    unlisted: dict[str, Counter] = {"departments": Counter(), "channels": Counter()}
     for j in observed:
         if isinstance(j, Problem):
             problems.append(j)
             continue
         _add(side("observed", j.life_event), j.life_event, list(j.actions), j.metrics)
+        for st in j.steps:
+            if st.department not in known["departments"]:
+                unlisted["departments"][st.department] += 1
+            if st.channel not in known["channels"]:
+                unlisted["channels"][st.channel] += 1
 
     defined = set(cps.actions)
     events = []
@@ -98,7 +110,8 @@ def compare(cps: CompiledPolicySet, model: Evaluation, observed: Iterable[Observ
         events.append(_compare_event(event, sides["model"][event], sides["observed"][event], defined))
     return Comparison(model.policy_set, model.version, model.catalog, log, map_name, events,
                       sorted(sides["observed"].keys() - sides["model"].keys()),
-                      sorted(sides["model"].keys() - sides["observed"].keys()), problems)
+                      sorted(sides["model"].keys() - sides["observed"].keys()), problems,
+                      {k: dict(sorted(c.items(), key=lambda x: (-x[1], x[0]))) for k, c in unlisted.items() if c})
 
 
 def fits(variant: tuple[str, ...], orders: dict[frozenset[str], set[frozenset[tuple[str, str]]]]) -> bool:

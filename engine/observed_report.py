@@ -87,6 +87,9 @@ def render_comparison(cmp: Any, fmt: str, top: int = 5) -> str:
                                   " → ".join(v["steps"]) or "(no steps)"] for v in e["variants"][:top]],
                                 headers=["cases", "share", "fits", "steps"], tablefmt=tf, disable_numparse=True))
             out.append("")
+    for what, names in doc["unlisted"].items():
+        out += [f"{what.capitalize()} in the log that the manifest does not list (events): "
+                + ", ".join(f"{n} ({k:,})" for n, k in names.items()), ""]
     for label, key in (("Life events only in the log", "only_observed"), ("Life events only in the model", "only_modelled")):
         if doc[key]:
             out += [f"{label}: {', '.join(doc[key])}", ""]

@@ -114,3 +114,13 @@ def test_the_receipt_example_shows_practice_nobody_wrote_down_and_a_rule_never_s
     assert (adjust["cases"], adjust["events"]) == (traces, events) and traces > 0
     assert "send the missing document" in {s["action"] for s in e.unobserved}
     assert e.observed_cases == 1434 and c.problems == []
+
+
+def test_departments_and_channels_the_manifest_does_not_list_are_counted(tmp_path):
+    log = tmp_path / "log.xes"
+    log.write_text((LOGS / "tiny.xes").read_text().replace('value="Experts"', 'value="Lab"'))
+    assert _compare().unlisted == {}
+    c = _compare(log)
+    assert c.unlisted == {"departments": {"Lab": 1}}
+    r = run_cli("compare", *ARGS[:2], log, *ARGS[3:])
+    assert "Departments in the log that the manifest does not list (events): Lab (1)" in r.stdout
