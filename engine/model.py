@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Mapping, Union
 
 from pydantic import (
     BaseModel,
+    Strict as StrictMode,
     ConfigDict,
     Discriminator,
     Field,
@@ -76,6 +77,11 @@ OPERATOR_SYNONYMS = {
     "exists": "present", "absent": "present",
 }
 LIST_OPERATORS = frozenset({"in", "not_in"})
+
+# Bounds that keep every sum finite: a journey's days along a path of up to a million
+# steps, and effort (weights x metrics) over a catalog of a billion cases.
+MAX_DAYS = 1e6
+MAX_WEIGHT = 1e6
 
 INT_LIMIT = 2 ** 63 - 1      # int attributes: 64-bit integers
 EXACT_LIMIT = 2 ** 53        # int values of number attributes: exact as doubles
@@ -231,8 +237,8 @@ class Step(Strict):
     """Where it happens (one of the manifest's channels); `internal` for staff-only work."""
     asks: tuple[str, ...] = ()
     """Information items the step asks the customer for (counted by repeated_asks)."""
-    days: float = Field(default=0, ge=0)
-    """How many days it takes."""
+    days: Annotated[float, StrictMode()] = Field(default=0, ge=0, le=MAX_DAYS)
+    """How many days it takes (at most 1,000,000, so no sum of them overflows)."""
     after: tuple[str, ...] = ()
     """Steps (by action) this one comes after, when they are in the journey."""
     informs: bool = False  # tells the customer how things stand (a status message)
@@ -303,9 +309,9 @@ class Attribute(Strict):
     """The attribute's type."""
     values: tuple[Scalar, ...] | None = None
     """The only values allowed."""
-    min: float | None = None
+    min: Annotated[float, StrictMode()] | None = None
     """Smallest value allowed."""
-    max: float | None = None
+    max: Annotated[float, StrictMode()] | None = None
     """Largest value allowed."""
     default: Scalar | None = None
     """The value of a case that does not set it."""
@@ -363,13 +369,16 @@ class Attribute(Strict):
         return None
 
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+# A number as written: true/false are not numbers (pydantic's lax mode would take them as 1/0).
+FiniteFloat = Annotated[float, StrictMode(), Field(allow_inf_nan=False)]
+# Weights multiply metrics and are summed over catalogs: bounded so no total overflows.
+Weight = Annotated[float, StrictMode(), Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)]
 
 
 class Thresholds(Strict):
-    handoffs: int = Field(default=3, ge=0)           # flag a journey with more handoffs
+    handoffs: Annotated[int, StrictMode()] = Field(default=3, ge=0)
     """Flag a journey with more handoffs than this."""
-    silent_wait_days: float = Field(default=2, ge=0, allow_inf_nan=False)  # flag a longer silent step
+    silent_wait_days: FiniteFloat = Field(default=2, ge=0)
     """Flag a step that takes longer than this with no word to the customer."""
 
 
@@ -394,8 +403,8 @@ class Manifest(Strict):
     """When the handoffs and silent-wait flags are raised."""
     limits: dict[MetricName, FiniteFloat] = {}   # the set's own limits: a flag when a case goes over
     """The set's own limits: a case over one gets a limit flag."""
-    weights: dict[MetricName, FiniteFloat] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    """Weight of each metric in the effort score (these replace the defaults)."""
+    weights: dict[MetricName, Weight] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Weight of each metric in the effort score (these replace the defaults; within ±1,000,000)."""
 
     @field_validator("version", mode="before")
     @classmethod
