@@ -392,10 +392,12 @@ def diff(baseline: str, draft: str, catalog: str | None, fmt: str, fail_on_incre
 @click.option("--snapshot", "snapshot_file", type=click.Path(dir_okay=False),
               help="Also fail when any metric rose since this snapshot (see `friction snapshot`).")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here for CI servers.")
+@click.option("--allow-outside-paths", is_flag=True,
+              help="Let expectation files name a policy set or catalog outside their project.")
 @engine_option
 @input_errors_exit_2
 def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snapshot_file: str | None,
-             junit: str | None, engine_name: str) -> None:
+             junit: str | None, allow_outside_paths: bool, engine_name: str) -> None:
     """Check policy expectations (PATH: a policy set with an expectations/ folder, or an
     expectation file; default: the bundled bank). Exit 0 all pass, 1 any fail, 2 input error."""
     run = expect_mod.TestRun()
@@ -419,7 +421,8 @@ def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snap
         if not files:
             raise friction.InputError(f"{target}: no expectation files found (looked for {target}/expectations/*.yaml)")
         for f in files:
-            loaded = expect_mod.load_expectations(f)
+            loaded = expect_mod.load_expectations(f, allow_outside=allow_outside_paths,
+                                                  own_policy_set=policy_set is None)
             ps = policy_set or loaded.policy_set
             if ps is None:
                 raise friction.InputError(f"{loaded.path}: say which policy set it tests (policy_set: or --policies)")
@@ -524,9 +527,8 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
     """Search for the customer on their worst day: a case that breaks a limit, shrunk to
     the fewest attributes away from their defaults. Exit 1 when one is found, 0 when none
     was found within the budget, 2 on bad input."""
-    import yaml
-
     from friction import fuzz as fuzz_mod
+    from friction.yamlio import dump_yaml
     cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
     parsed = [fuzz_mod.parse_limit(t) for t in limits] or fuzz_mod.manifest_limits(cps.manifest)
     res = fuzz_mod.fuzz(cps, parsed, events=events or None, examples=examples, seed=seed,
@@ -551,7 +553,7 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
                    f"{len(fuzz_mod.away_from_defaults(res.worst, m))} attributes away from defaults: "
                    + ", ".join(f"{k}={v}" for k, v in fuzz_mod.away_from_defaults(res.worst, m).items()))
     click.echo("# Paste under `cases:` in a catalog:")
-    click.echo(yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, default_flow_style=None).rstrip())
+    click.echo(dump_yaml([entry], default_flow_style=None).rstrip())
     click.echo("# Its journey:")
     for i, s in enumerate(r.journey.steps, 1):
         click.echo(f"#  {i:>2}. {s.action}  ({s.lane.value}, {s.department}, {s.channel})  [{', '.join(s.rules)}]")

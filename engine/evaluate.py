@@ -12,7 +12,7 @@ from typing import Any, Iterable, Iterator
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
-from .judge import POLICY_CAUSES, Flag, judge
+from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, judge
 from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
 from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
 from .metrics import METRICS
@@ -36,6 +36,24 @@ class CaseResult:
     @property
     def trace(self) -> Trace:
         return self.journey.trace
+
+    def __repr__(self) -> str:   # the dataclass repr holds the whole trace and journey
+        return (f"CaseResult(case={self.case.id!r}, steps={self.metrics.steps}, effort={self.effort:g}, "
+                f"flags={len(self.flags)})")
+
+    def record(self) -> dict[str, Any]:
+        """One flat row (scalars only) for tables and DataFrames: the case, its attributes
+        as `attr.<name>`, every metric, effort, the journey as text, and flag counts
+        (`flags` in all, `flags.<kind>` per kind, every kind present)."""
+        c = self.case
+        row: dict[str, Any] = {"id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel}
+        row.update((f"attr.{k}", v) for k, v in sorted(c.attrs.items()))
+        row.update(self.metrics.as_dict())
+        row["effort"] = self.effort
+        row["journey"] = " → ".join(self.journey.actions)
+        row["flags"] = len(self.flags)
+        row.update((f"flags.{kind}", sum(f.kind == kind for f in self.flags)) for kind in FLAG_KINDS)
+        return row
 
     def summary(self) -> dict[str, Any]:
         """The compact row for big batches: metrics, the journey as its ordered actions, and
@@ -80,12 +98,21 @@ class Evaluation:
     catalog: str
     results: list[CaseResult]
     problems: list[Problem] = field(default_factory=list)   # cases that could not be evaluated
+    cps: CompiledPolicySet | None = field(default=None, repr=False, compare=False)  # the set it ran
 
     @property
     def totals(self) -> dict[str, float]:
         t = totals(r.metrics for r in self.results)
         t["effort"] = sum(r.effort for r in self.results)
         return t
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every case as a flat row (see CaseResult.record): `pandas.DataFrame(ev.records())`."""
+        return [r.record() for r in self.results]
+
+    def __repr__(self) -> str:   # the dataclass repr would print every result
+        return (f"Evaluation(policy_set={self.policy_set!r}, version={self.version!r}, engine={self.engine!r}, "
+                f"catalog={self.catalog!r}, cases={len(self.results)}, problems={len(self.problems)})")
 
 
 @dataclass(frozen=True)
@@ -135,11 +162,20 @@ class Evaluator:
             raise ValueError(f"detail must be one of {DETAILS}")
         self.detail = detail   # what Outcome.fragment holds: every step and flag, or a summary
         self.cps = cps
+        self.engine_name = engine
         self.engine: Engine = make_engine(engine, cps)
         self._policy_rules = cps.rule_ids(set(POLICY_CAUSES))
         self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
         self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
         self._cache_size = cache_size
+
+    # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
+    # host is per process) and the caches are made again on the receiving side.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"cps": self.cps, "engine": self.engine_name, "cache_size": self._cache_size, "detail": self.detail}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["cps"], state["engine"], state["cache_size"], state["detail"])
 
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
         return self.engine.replay(case, excluded)
@@ -215,7 +251,7 @@ def evaluate_items(cps: CompiledPolicySet, catalog: str, items: Iterable[Case | 
                    engine: str = "compiled") -> Evaluation:
     """Every case of a stream (cases with problems between them), kept in memory."""
     evaluation = Evaluation(policy_set=cps.name, version=cps.manifest.version, engine=engine,
-                            catalog=catalog, results=[])
+                            catalog=catalog, results=[], cps=cps)
     cases = []
     for item in items:
         (evaluation.problems if isinstance(item, Problem) else cases).append(item)

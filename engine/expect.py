@@ -150,6 +150,7 @@ class LoadedExpectations:
     policy_set: str | None
     catalog: str | None
     items: list[tuple[Expectation, int]]     # with line numbers
+    raw: list[Any] = field(default_factory=list)   # each expectation as read (lines of its keys)
 
 
 def find_expectation_files(path: str | os.PathLike) -> list[Path]:
@@ -164,7 +165,23 @@ def find_expectation_files(path: str | os.PathLike) -> list[Path]:
     return sorted(x for x in p.glob("*.y*ml") if x.is_file())
 
 
-def load_expectations(path: str | os.PathLike) -> LoadedExpectations:
+def project_root(path: str | os.PathLike) -> Path:
+    """Where an expectation file may reach: for a file in a policy set's `expectations/`
+    folder, the folder that holds the folder of policy sets (the `policies/<set>/` and
+    `cases/` layout); for any other file, its own folder."""
+    here = Path(path).resolve().parent
+    if here.name == EXPECTATIONS_DIR and (here.parent / MANIFEST_FILE).is_file():
+        return here.parent.parent.parent
+    return here
+
+
+def load_expectations(path: str | os.PathLike, allow_outside: bool = False,
+                      own_policy_set: bool = True) -> LoadedExpectations:
+    """Read and validate an expectation file. Its `policy_set:` and `catalog:` are resolved
+    relative to it and must stay inside its project (see `project_root`) unless
+    `allow_outside`: an expectation file from elsewhere cannot make friction read, and
+    echo in its errors, files anywhere on disk. `own_policy_set=False`: the caller runs it
+    on another policy set, so the file's `policy_set:` is not used (nor checked)."""
     file = relative_path(Path(path))
     raw = read_yaml(path)
     problems: list[Problem] = []
@@ -173,22 +190,37 @@ def load_expectations(path: str | os.PathLike) -> LoadedExpectations:
     ef = validate_model(ExpectationFile, raw, file, None, problems, 1)
     if ef is None:
         raise InputError(problems)
-    items = []
+    items, raws = [], []
     for i, item in enumerate(raw["expectations"]):
         line = raw["expectations"].item_lines[i]
         name = item.get("name") if isinstance(item, dict) else None
         e = validate_model(Expectation, item, file, f"expectation {name or '#' + str(i + 1)}", problems, line)
         if e is not None:
             items.append((e, line))
+            raws.append(item)
+    here = Path(path).resolve().parent
+    root = project_root(path)
+
+    def resolve(key: str, value: str | None) -> str | None:
+        if not value:
+            return None
+        target = (here / value).resolve()
+        if not allow_outside and not target.is_relative_to(root):
+            problems.append(Problem(file, raw.key_lines.get(key), None,
+                                    f"{key}: '{value}' is outside the project ({relative_path(root)}); "
+                                    "paths in an expectation file stay inside it (--allow-outside-paths "
+                                    "lets them out)"))
+            return None
+        return str(target)
+
+    policy_set = resolve("policy_set", ef.policy_set) if own_policy_set else None
+    catalog = resolve("catalog", ef.catalog)
     if problems:
         raise InputError(problems)
-    here = Path(path).resolve().parent
     default_set = here.parent if here.name == EXPECTATIONS_DIR else None
-    resolve = (lambda v: str(here / v) if v else None)
     return LoadedExpectations(
-        path=file,
-        policy_set=resolve(ef.policy_set) or (str(default_set) if default_set else None),
-        catalog=resolve(ef.catalog), items=items,
+        path=file, policy_set=policy_set or (str(default_set) if default_set else None),
+        catalog=catalog, items=items, raw=raws,
     )
 
 
@@ -215,9 +247,62 @@ class TestRun:
         return [o for o in self.outcomes if not o.passed]
 
 
-def run_expectations(loaded: LoadedExpectations, evaluation: Evaluation, run: TestRun) -> None:
-    """Check every expectation on every case it selects; an empty selection is an InputError."""
+def check_names(loaded: LoadedExpectations, evaluation: Evaluation) -> list[Problem]:
+    """An expectation that names what does not exist checks nothing, and would pass for
+    ever: every case, event and persona it selects must select some case of the catalog,
+    each value of a list on its own, and every step it names must be a step of the set."""
+    results = evaluation.results
+    known = {
+        "case": {r.case.id for r in results},
+        "event": {r.case.event for r in results},
+        "persona": {r.case.persona for r in results if r.case.persona is not None},
+    }
+    cps = evaluation.cps
+    events = set(cps.manifest.events) if cps is not None else known["event"]
+    steps = set(cps.actions) if cps is not None else None
     problems = []
+    for (e, line), raw in zip(loaded.items, loaded.raw or [None] * len(loaded.items)):
+        subject = f"expectation {e.name}"
+
+        def where(*loc: Any) -> int:
+            node, at = raw, line
+            for part in loc:
+                lines = getattr(node, "key_lines", None) if isinstance(part, str) else getattr(node, "item_lines", None)
+                try:
+                    at = lines[part] if lines is not None else at
+                    node = node[part]
+                except (KeyError, IndexError, TypeError):
+                    break
+            return at
+
+        for key in ("case", "event", "persona"):
+            for k, value in enumerate(getattr(e.select, key)):
+                if value in known[key]:
+                    continue
+                choices = events if key == "event" else known[key]
+                why = ("is not a life event of the policy set" if key == "event" and value not in events
+                       else "matches no case of the catalog")
+                loc = ("select", key, k) if isinstance(raw and raw["select"][key], list) else ("select", key)
+                problems.append(Problem(loaded.path, where(*loc), subject,
+                                        f"select.{key}: '{value}' {why}{did_you_mean(value, choices)}"))
+        if steps is not None:
+            for key in ("steps_include", "steps_exclude"):
+                for k, action in enumerate(getattr(e.expect, key)):
+                    if action not in steps:
+                        value = raw and raw["expect"][key]
+                        loc = ("expect", key, k) if isinstance(value, list) else ("expect", key)
+                        problems.append(Problem(loaded.path, where(*loc), subject,
+                                                f"{key}: '{action}' is not a step of the policy set"
+                                                f"{did_you_mean(action, steps)}"))
+    return problems
+
+
+def run_expectations(loaded: LoadedExpectations, evaluation: Evaluation, run: TestRun) -> None:
+    """Check every expectation on every case it selects. An expectation that names a case,
+    event, persona or step that does not exist, or selects nothing, is an InputError."""
+    problems = check_names(loaded, evaluation)
+    if problems:
+        raise InputError(problems)
     for e, line in loaded.items:
         selected = [r for r in evaluation.results if e.select.matches(r)]
         if not selected:
