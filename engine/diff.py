@@ -1,6 +1,7 @@
 """Baseline against draft: what a draft policy set changes, case by case and in total."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -57,7 +58,21 @@ def _values(r: CaseResult) -> dict[str, float]:
 
 
 def _flag_key(f: Flag) -> tuple:
-    return (f.kind, f.metric, f.steps)
+    """Everything that tells two flags apart: two repeated asks on the same steps differ only
+    by the information item, which only the message names."""
+    return (f.kind, f.metric, f.steps, f.message)
+
+
+def _flags_apart(a: Iterable[Flag], b: Iterable[Flag]) -> list[str]:
+    """Messages of the flags of `a` that `b` does not have (as many times as `a` has more)."""
+    left = Counter(_flag_key(f) for f in a) - Counter(_flag_key(f) for f in b)
+    out = []
+    for f in a:
+        k = _flag_key(f)
+        if left[k] > 0:
+            left[k] -= 1
+            out.append(f.message)
+    return out
 
 
 def case_diff(cid: str, a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
@@ -67,10 +82,8 @@ def case_diff(cid: str, a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
         steps_a, steps_b = a.journey.actions, b.journey.actions
         cd.removed_steps = [s for s in steps_a if s not in steps_b]
         cd.added_steps = [s for s in steps_b if s not in steps_a]
-        fa = {_flag_key(f): f.message for f in a.flags}
-        fb = {_flag_key(f): f.message for f in b.flags}
-        cd.flags_gone = [m for k, m in fa.items() if k not in fb]
-        cd.flags_new = [m for k, m in fb.items() if k not in fa]
+        cd.flags_gone = _flags_apart(a.flags, b.flags)
+        cd.flags_new = _flags_apart(b.flags, a.flags)
         kinds = sorted({f.kind for f in a.flags} | {f.kind for f in b.flags})
         cd.flag_change = {k: n for k in kinds
                           if (n := sum(f.kind == k for f in b.flags) - sum(f.kind == k for f in a.flags))}
