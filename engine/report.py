@@ -298,9 +298,10 @@ def render_rank(rk, fmt: str, top: int | None = None, metrics: tuple[str, ...] =
     if top and len(rk.rules) > top:
         out.append(f"... {len(rk.rules) - top} more rules (--top 0 shows all)")
     for title, items in (("per owner", rk.owners), ("per cause", rk.causes)):
-        out += ["", f"{'#### ' if md else ''}Rolled up {title} (sum of each rule's own attribution)", ""]
-        out.append(tabulate([[a.name, a.rules, *(a.removed[m] for m in metrics)] for a in items],
-                            headers=[title.split()[1], "rules", *(SHORT.get(m, m) for m in metrics)],
+        out += ["", f"{'#### ' if md else ''}{title.capitalize()}: removed when all its rules are removed together",
+                ""]
+        out.append(tabulate([[a.name, a.rules, a.cases, *(a.removed[m] for m in metrics)] for a in items],
+                            headers=[title.split()[1], "rules", "cases", *(SHORT.get(m, m) for m in metrics)],
                             tablefmt=tf, floatfmt="g"))
     return "\n".join(out) + "\n"
 
