@@ -1,9 +1,10 @@
 """Run a per-case function over a stream of cases, in this process or in worker processes,
 with results in input order and memory bounded however long the stream is.
 
-Workers are forked: each inherits the compiled policy sets (and, for the rete engine, a
-durable_rules host of its own after the fork) instead of loading them again. Problems in
-the stream (cases that failed validation) pass through in place."""
+The task and the parsing step are handed to each worker once, when it starts (a pool
+initializer): forked workers inherit them as they are, spawned ones (macOS, Windows, or
+`start_method="spawn"`) receive them pickled, which compiled policy sets and evaluators
+support. Problems in the stream (cases that failed validation) pass through in place."""
 from __future__ import annotations
 
 import multiprocessing
@@ -18,8 +19,13 @@ __all__ = ["run_cases", "default_workers"]
 
 T = TypeVar("T")
 
-_task: Callable[[Case], Any] | None = None        # set before forking; the workers inherit them
+_task: Callable[[Case], Any] | None = None        # set in each worker by _start
 _prepare: Callable[[Any], Case | Problem] | None = None
+
+
+def _start(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None) -> None:
+    global _task, _prepare
+    _task, _prepare = task, prepare
 
 
 def _call(item: Any) -> Any:
@@ -42,10 +48,11 @@ def default_workers() -> int:
 
 
 def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
-              chunksize: int = 500) -> Iterator[T | Problem]:
+              chunksize: int = 500, start_method: str | None = None) -> Iterator[T | Problem]:
     """`task(case)` for every case, in input order. A case the engine fails on becomes a
     Problem; the run goes on. `items` may be a CatalogStream, whose raw items are then
-    parsed and validated in the workers too."""
+    parsed and validated in the workers too. `start_method`: how workers start ("fork"
+    where the platform has it, else "spawn"; with "spawn" `task` must pickle)."""
     prepare = getattr(items, "prepare", None)
     if prepare is not None:
         items = items.raw
@@ -53,8 +60,6 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
         for item in items:
             yield _call_with(task, prepare, item)
         return
-    global _task, _prepare   # read by the forked workers only
-    _task, _prepare = task, prepare
     # Pool.imap reads its whole input ahead; a semaphore keeps at most `window` cases in
     # flight, so memory stays flat while the workers never wait for a window to drain.
     window = threading.BoundedSemaphore(workers * chunksize * 4)
@@ -64,8 +69,10 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
             window.acquire()
             yield item
 
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
+    if start_method is None:
+        start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(start_method)
+    with ctx.Pool(workers, initializer=_start, initargs=(task, prepare)) as pool:
         for result in pool.imap(_call, feed(), chunksize):
             window.release()
             yield result

@@ -74,6 +74,19 @@ class CompiledPolicySet:
     def rule_ids(self, causes: set[Cause]) -> frozenset[int]:
         return frozenset(r.index for r in self.rules if r.cause in causes)
 
+    def __repr__(self) -> str:   # the generated source and tables are long
+        return (f"CompiledPolicySet(name={self.name!r}, version={self.manifest.version!r}, "
+                f"rules={len(self.rules)}, steps={len(self.actions)})")
+
+    # Pickling (spawned worker processes, Dask workers): generated functions do not pickle,
+    # so the matchers are left out and compiled again from `source` on the receiving side.
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "matchers"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.matchers = _matchers(self.source, self.policy_set.name)
+
 
 def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
     actions = tuple(sorted(policy_set.steps))
@@ -88,18 +101,23 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
             attributes=tuple(sorted(rule.when.attributes())),
         ))
     source = generate_source(policy_set.name, policy_set.manifest.events, rules)
-    namespace: dict[str, Any] = {"__builtins__": {}, "MISSING": MISSING}
-    exec(compile(source, f"<friction policy set {policy_set.name!r}>", "exec"), namespace)  # noqa: S102
     steps = tuple(policy_set.steps[a] for a in actions)
     return CompiledPolicySet(
         policy_set=policy_set, rules=tuple(rules), actions=actions, steps=steps, step_ids=step_ids,
-        source=source, matchers=namespace["MATCHERS"],
+        source=source, matchers=_matchers(source, policy_set.name),
         rule_index={r.id: r.index for r in rules},
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs)
                          for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},
     )
+
+
+def _matchers(source: str, name: str) -> dict[str, Callable]:
+    """The matcher functions of generated `source` (no builtins: it only compares values)."""
+    namespace: dict[str, Any] = {"__builtins__": {}, "MISSING": MISSING}
+    exec(compile(source, f"<friction policy set {name!r}>", "exec"), namespace)  # noqa: S102
+    return namespace["MATCHERS"]
 
 
 # --------------------------------------------------------------------------- code generation
