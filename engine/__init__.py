@@ -11,6 +11,7 @@ from .evaluate import CaseResult, Evaluation, Evaluator, evaluate_catalog, evalu
 from .journey import Journey, JourneyStep, build_journey
 from .judge import FLAG_KINDS, Flag
 from .batch import default_workers, run_cases
+from .cases import make_case
 # `friction.lint` stays the module; the function is exported as lint_policy_set.
 from .lint import Finding, format_findings, has_errors, lint as lint_policy_set
 from .load import iter_cases, load_catalog, load_policy_set, open_catalog, resolve_cases
@@ -26,6 +27,6 @@ __all__ = [
     "Evaluator", "FLAG_KINDS", "FORMATS", "Firing", "Flag", "FrictionError", "InputError",
     "Journey", "JourneyStep", "Lane", "METRICS", "METRIC_ALIASES", "REGISTRY", "SCORES", "Manifest", "Metrics", "PolicySet", "Problem",
     "Rule", "Step", "Trace", "build_journey", "compile_policy_set", "evaluate_catalog",
-    "evaluate_paths", "evaluation_to_dict", "load_catalog", "load_policy_set", "make_engine",
+    "evaluate_paths", "evaluation_to_dict", "load_catalog", "load_policy_set", "make_case", "make_engine",
     "render", "resolve_cases", "StepFacts", "measure_steps", "metric_named", "Finding", "lint_policy_set", "format_findings", "has_errors", "iter_cases", "open_catalog", "run_cases", "default_workers",
 ]

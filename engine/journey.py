@@ -44,6 +44,9 @@ class Journey:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def __repr__(self) -> str:   # the dataclass repr holds every step's definition
+        return f"Journey(case={self.trace.case.id!r}, steps={list(self.actions)!r})"
+
 
 def order_steps(cps: CompiledPolicySet, rules: Sequence[CompiledRule]) -> Ordering:
     """The journey of the rules that fired, as step ids: the order, each step's depth, the
