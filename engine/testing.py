@@ -213,13 +213,16 @@ _ABSENT = _Absent()
 
 
 def personas(manifest: Any, *, partial: bool = False, attrs: Mapping[str, Any] | None = None,
-             rete_safe: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+             rete_safe: bool = False, hints: Mapping[str, Sequence[Any]] | None = None
+             ) -> st.SearchStrategy[dict[str, Any]]:
     """Dicts of attribute values for every attribute the manifest declares, sorted by name.
 
     `partial=True` may leave attributes out, to exercise the rule that a condition on a
     missing attribute is false: an attribute with a default shrinks towards being there
     with its default, one without towards being absent (as a catalog case that does not
     set it). `attrs` pins some attributes to fixed values (checked against the manifest).
+    `hints` gives values worth trying per attribute (drawn about half the time, e.g. the
+    constants of rule conditions and their boundaries); those not valid are left out.
     """
     m = _as_manifest(manifest)
     pinned = dict(attrs or {})
@@ -236,6 +239,10 @@ def personas(manifest: Any, *, partial: bool = False, attrs: Mapping[str, Any] |
             fields[name] = st.just(pinned[name])
             continue
         values = attribute_values(spec, rete_safe=rete_safe)
+        good = [v for v in (hints or {}).get(name, ())
+                if spec.check(v) is None and (not rete_safe or is_rete_safe(v, spec.type))]
+        if good:
+            values = st.one_of(values, st.sampled_from(good))
         if partial:
             values = (st.one_of(values, st.just(_ABSENT)) if spec.default is not None
                       else st.one_of(st.just(_ABSENT), values))
@@ -246,7 +253,7 @@ def personas(manifest: Any, *, partial: bool = False, attrs: Mapping[str, Any] |
 
 def cases(manifest: Any, events: Sequence[str] | None = None, channels: Sequence[str] | None = None,
           *, partial: bool = False, attrs: Mapping[str, Any] | None = None,
-          rete_safe: bool = False) -> st.SearchStrategy[Case]:
+          rete_safe: bool = False, hints: Mapping[str, Sequence[Any]] | None = None) -> st.SearchStrategy[Case]:
     """`friction.Case` objects for the manifest: a life event (of `events`, default all the
     manifest's), a start channel (of `channels`, default all; shrinks towards the manifest's
     start channel) and a persona from `personas(manifest, partial=..., attrs=...)`."""
@@ -266,7 +273,7 @@ def cases(manifest: Any, events: Sequence[str] | None = None, channels: Sequence
         channels.insert(0, m.default_channel)
     return st.builds(
         generated_case, event=st.sampled_from(events), channel=st.sampled_from(channels),
-        attrs=personas(m, partial=partial, attrs=attrs, rete_safe=rete_safe),
+        attrs=personas(m, partial=partial, attrs=attrs, rete_safe=rete_safe, hints=hints),
     )
 
 
