@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
 from .measure import Metrics, customer_visible
-from .model import Cause, Lane, STAFF_ONLY
+from .model import INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
-__all__ = ["Flag", "FLAG_KINDS", "judge", "policy_ancestry", "POLICY_CAUSES"]
+__all__ = ["Flag", "FLAG_KINDS", "judge", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
 
 POLICY_CAUSES = frozenset({Cause.policy, Cause.practice})
 FLAG_KINDS = ("policy-made", "channel-switch", "repeated-ask", "handoffs", "silent-wait", "limit")
@@ -88,7 +88,6 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
                                  f"({', '.join(behind)})", s, behind))
 
     visible = customer_visible(journey)
-    seen_by_customer = {s.action for s in visible}
     case = journey.trace.case
     if visible and visible[0].channel != case.channel:
         s = visible[0]
@@ -122,18 +121,63 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
             flags.append(one("silent-wait", f"waits {s.days:g} days at '{s.action}' with no word "
                              f"to the customer (threshold {wait:g})", s, s.rules))
 
-    counted = {
-        "customer_steps": lambda s: s.lane == Lane.customer,
-        "backstage_steps": lambda s: s.lane in STAFF_ONLY,
-        "channels": lambda s: s.action in seen_by_customer,
-        "channel_switches": lambda s: s.action in seen_by_customer,
-        "repeated_asks": lambda s: bool(s.step.asks),
-        "policy_steps": lambda s: s.action in policy_made,
-    }
     for metric, bound in sorted(manifest.limits.items()):
         value = metrics[metric]
         if value > bound:
-            steps = [s for s in journey.steps if counted.get(metric, lambda s: True)(s)]
+            steps = limit_blame(metric, journey, policy_made)
             flags.append(make("limit", f"{metric} is {value:g}, over the policy set's limit of {bound:g}",
                               steps, [r for s in steps for r in s.rules], metric))
     return tuple(flags)
+
+
+def limit_blame(metric: str, journey: Journey, policy_made: set[str]) -> list[JourneyStep]:
+    """The steps that make `metric` what it is, as the metric is defined (DESIGN.md): a
+    `limit` flag names them and their rules, not every rule of the journey."""
+    steps = journey.steps
+    visible = customer_visible(journey)
+    if metric == "customer_steps":
+        return [s for s in steps if s.lane == Lane.customer]
+    if metric == "backstage_steps":
+        return [s for s in steps if s.lane in STAFF_ONLY]
+    if metric == "channels":
+        return [s for s in visible if s.channel != INTERNAL_CHANNEL]
+    if metric == "handoffs":   # the step the customer is handed to, at each hand-off
+        return [b for a, b in zip(steps, steps[1:]) if a.department != b.department]
+    if metric == "channel_switches":   # the step in the new channel, at each switch
+        first = visible[:1] if visible and visible[0].channel != journey.trace.case.channel else []
+        return first + [b for a, b in zip(visible, visible[1:]) if a.channel != b.channel]
+    if metric == "repeated_asks":   # every step asking again for an item asked before
+        asked: set[str] = set()
+        again = []
+        for s in steps:
+            if any(item in asked for item in s.step.asks):
+                again.append(s)
+            asked.update(s.step.asks)
+        return again
+    if metric == "elapsed_days":
+        return critical_path(journey)
+    if metric == "policy_steps":
+        return [s for s in steps if s.action in policy_made]
+    return list(steps)   # steps, departments: every step counts
+
+
+def critical_path(journey: Journey) -> list[JourneyStep]:
+    """The steps on a longest path of durations through `after` (on every one, when several
+    tie), in journey order: what makes elapsed_days."""
+    steps = journey.steps
+    at = {s.action: i for i, s in enumerate(steps)}
+    start, finish = [0.0] * len(steps), [0.0] * len(steps)
+    for i, s in enumerate(steps):   # journey order is topological in `after`
+        start[i] = max((finish[at[p]] for p in s.after if p in at), default=0.0)
+        finish[i] = start[i] + s.days
+    longest = max(finish, default=0.0)
+    on = {i for i in range(len(steps)) if finish[i] == longest}
+    todo = list(on)
+    while todo:
+        i = todo.pop()
+        for p in steps[i].after:
+            j = at.get(p)
+            if j is not None and j not in on and finish[j] == start[i]:
+                on.add(j)
+                todo.append(j)
+    return [steps[i] for i in sorted(on)]
