@@ -90,11 +90,21 @@ def case_diff(cid: str, a: CaseResult | None, b: CaseResult | None) -> CaseDiff:
     return cd
 
 
+def _keyed(results: Iterable[CaseResult]) -> dict[tuple[str, int], CaseResult]:
+    """Results by (case id, how many cases of that id came before): a JSON Lines catalog may
+    repeat an id, and each case must still be compared with its own twin, none dropped."""
+    seen: Counter = Counter()
+    out = {}
+    for r in results:
+        out[r.case.id, seen[r.case.id]] = r
+        seen[r.case.id] += 1
+    return out
+
+
 def diff(baseline: Evaluation, draft: Evaluation) -> Diff:
-    before = {r.case.id: r for r in baseline.results}
-    after = {r.case.id: r for r in draft.results}
-    order = [r.case.id for r in baseline.results] + [c for c in after if c not in before]
-    cases = [case_diff(cid, before.get(cid), after.get(cid)) for cid in order]
+    before, after = _keyed(baseline.results), _keyed(draft.results)
+    order = list(before) + [k for k in after if k not in before]
+    cases = [case_diff(k[0], before.get(k), after.get(k)) for k in order]
     tb, ta = baseline.totals, draft.totals
     return Diff(
         baseline=f"{baseline.policy_set} {baseline.version}", draft=f"{draft.policy_set} {draft.version}",

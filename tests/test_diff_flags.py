@@ -33,3 +33,16 @@ def test_the_same_flags_are_no_change(tmp_path):
     again = evaluation(tmp_path / "b", ["address", "email"])
     (cd,) = diff(before, again).cases
     assert (cd.flags_gone, cd.flags_new) == ([], [])
+
+
+def test_cases_sharing_an_id_are_each_compared(tmp_path):
+    """JSON Lines catalogs may repeat an id: diff compares every case with its twin."""
+    def ev(folder, asks):
+        e = evaluation(folder, asks)
+        c = e.results[0].case
+        other = friction.Case(c.id, "ask", "web", dict(c.attrs))   # same id, another life event
+        e.results.append(friction.Evaluator(e.cps).evaluate(other))
+        return e
+    d = diff(ev(tmp_path / "a", ["address", "email"]), ev(tmp_path / "b", ["address"]))
+    assert [c.case for c in d.cases] == ["c", "c"]
+    assert [c.before["steps"] for c in d.cases] == [2, 0] and [len(c.flags_gone) for c in d.cases] == [1, 0]
