@@ -413,8 +413,10 @@ def test_cmd(path: str | None, policy_set: str | None, catalog: str | None, snap
     snap_report = None
     if snapshot_file:
         snap = expect_mod.read_snapshot(snapshot_file)
-        ps = policy_set or snap["policy_set"].get("path") or _policies(None)
-        snap_report = expect_mod.compare_snapshot(snap, evaluation(ps, catalog or snap.get("catalog") or _catalog(None)))
+        snap_set, snap_catalog = expect_mod.snapshot_paths(snap, snapshot_file, allow_outside_paths,
+                                                           (policy_set is None, catalog is None))
+        ps = policy_set or snap_set or _policies(None)
+        snap_report = expect_mod.compare_snapshot(snap, evaluation(ps, catalog or snap_catalog or _catalog(None)))
     if path or not snapshot_file:
         target = path or policy_set or _policies(None)
         files = expect_mod.find_expectation_files(target)

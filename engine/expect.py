@@ -38,7 +38,7 @@ from .model import FiniteFloat, Strict
 __all__ = [
     "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",
     "load_expectations", "run_expectations", "junit_xml", "snapshot", "read_snapshot",
-    "compare_snapshot", "SnapshotReport", "SNAPSHOT_KEYS",
+    "compare_snapshot", "snapshot_paths", "SnapshotReport", "SNAPSHOT_KEYS",
 ]
 
 SNAPSHOT_KEYS = SCORES
@@ -386,6 +386,30 @@ def read_snapshot(path: str | os.PathLike) -> dict[str, Any]:
             raise InputError(Problem(file, None, f"case {cid}",
                                      f"a snapshot case maps metrics ({', '.join(SNAPSHOT_KEYS)}) to numbers"))
     return data
+
+
+def snapshot_paths(snap: dict[str, Any], snapshot_file: str | os.PathLike, allow_outside: bool = False,
+                   want: tuple[bool, bool] = (True, True)) -> tuple[str | None, str | None]:
+    """The policy set and catalog a snapshot was taken of (None where it names none, or
+    where `want` says the caller brings its own). They are read relative to the working
+    directory, as written, and must stay inside it or beside the snapshot file (or be the
+    bundled examples) unless `allow_outside`: a snapshot from elsewhere cannot make
+    friction read, and echo, files anywhere."""
+    from .bundled import bundled_path   # the bundled examples are always allowed
+    roots = [Path.cwd().resolve(), Path(snapshot_file).resolve().parent,
+             Path(bundled_path("policies")).resolve().parent]
+    file = relative_path(Path(snapshot_file))
+    out: list[str | None] = []
+    for key, value, wanted in (("policy_set", snap["policy_set"].get("path"), want[0]),
+                               ("catalog", snap.get("catalog"), want[1])):
+        if not wanted:
+            out.append(None)
+            continue
+        if value and not allow_outside and not any(Path(value).resolve().is_relative_to(r) for r in roots):
+            raise InputError(Problem(file, None, None, f"{key}: '{value}' is outside the project; paths in a "
+                                     "snapshot stay inside it (--allow-outside-paths lets them out)"))
+        out.append(value or None)
+    return out[0], out[1]
 
 
 @dataclass

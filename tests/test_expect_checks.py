@@ -158,3 +158,25 @@ def test_the_bundled_layout_reaches_its_catalog():
     from friction.bundled import bundled_path
     loaded = expect_mod.load_expectations(Path(bundled_path("policies/bank")) / "expectations" / "promises.yaml")
     assert Path(loaded.catalog) == Path(bundled_path("cases/life-events.yaml")).resolve()
+
+
+def test_a_snapshot_naming_a_catalog_outside_is_refused(tiny_copy, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    write_yaml(tmp_path / "outside.yaml", SECRET)
+    lock = project / "friction.lock.json"
+    r = run_cli("snapshot", tiny_copy, tmp_path / "tiny-cases.yaml", "-o", lock)
+    assert r.exit_code == 0, r.stderr
+    import json
+    doc = json.loads(lock.read_text())
+    doc["catalog"] = str(tmp_path / "outside.yaml")
+    doc["policy_set"]["path"] = "../tiny"
+    lock.write_text(json.dumps(doc))
+    import os
+    os.chdir(project)
+    r = run_cli("test", "--snapshot", "friction.lock.json")
+    assert r.exit_code == 2 and "outside the project" in r.stderr and "hunter2" not in r.stderr + r.stdout
+    # given on the command line instead, the snapshot's own paths are not used
+    r = run_cli("test", "--snapshot", "friction.lock.json", "--policies", tiny_copy,
+                "--catalog", tmp_path / "tiny-cases.yaml")
+    assert r.exit_code == 0, r.stderr
