@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 from .errors import InputError, Problem, did_you_mean
 from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
-from .load import MANIFEST_FILE, read_yaml, relative_path, validate_model
+from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path, validate_model
 from .measure import tidy_number
 from .metrics import SCORES
 from .model import FiniteFloat, Strict
@@ -141,6 +141,9 @@ class Expectation(Strict):
 class ExpectationFile(Strict):
     policy_set: str | None = None   # relative to this file; default: the set holding it
     catalog: str | None = None      # relative to this file
+    # A policy set whose steps `steps_exclude` may also name (relative to this file): the
+    # steps a redesign removed, which the redesigned set itself no longer defines.
+    baseline: str | None = None
     expectations: tuple[Any, ...] = Field(min_length=1)
 
 
@@ -151,6 +154,7 @@ class LoadedExpectations:
     catalog: str | None
     items: list[tuple[Expectation, int]]     # with line numbers
     raw: list[Any] = field(default_factory=list)   # each expectation as read (lines of its keys)
+    baseline: str | None = None      # see ExpectationFile.baseline
 
 
 def find_expectation_files(path: str | os.PathLike) -> list[Path]:
@@ -214,13 +218,13 @@ def load_expectations(path: str | os.PathLike, allow_outside: bool = False,
         return str(target)
 
     policy_set = resolve("policy_set", ef.policy_set) if own_policy_set else None
-    catalog = resolve("catalog", ef.catalog)
+    catalog, baseline = resolve("catalog", ef.catalog), resolve("baseline", ef.baseline)
     if problems:
         raise InputError(problems)
     default_set = here.parent if here.name == EXPECTATIONS_DIR else None
     return LoadedExpectations(
         path=file, policy_set=policy_set or (str(default_set) if default_set else None),
-        catalog=catalog, items=items, raw=raws,
+        catalog=catalog, items=items, raw=raws, baseline=baseline,
     )
 
 
@@ -250,7 +254,9 @@ class TestRun:
 def check_names(loaded: LoadedExpectations, evaluation: Evaluation) -> list[Problem]:
     """An expectation that names what does not exist checks nothing, and would pass for
     ever: every case, event and persona it selects must select some case of the catalog,
-    each value of a list on its own, and every step it names must be a step of the set."""
+    each value of a list on its own, and every step `steps_exclude` names must be a step of
+    the set (or of the file's `baseline`). A step `steps_include` names that no rule
+    requires fails the expectation instead (see run_expectations)."""
     results = evaluation.results
     known = {
         "case": {r.case.id for r in results},
@@ -260,6 +266,8 @@ def check_names(loaded: LoadedExpectations, evaluation: Evaluation) -> list[Prob
     cps = evaluation.cps
     events = set(cps.manifest.events) if cps is not None else known["event"]
     steps = set(cps.actions) if cps is not None else None
+    if steps is not None and loaded.baseline:
+        steps |= set(load_policy_set(loaded.baseline).steps)
     problems = []
     for (e, line), raw in zip(loaded.items, loaded.raw or [None] * len(loaded.items)):
         subject = f"expectation {e.name}"
@@ -286,14 +294,15 @@ def check_names(loaded: LoadedExpectations, evaluation: Evaluation) -> list[Prob
                 problems.append(Problem(loaded.path, where(*loc), subject,
                                         f"select.{key}: '{value}' {why}{did_you_mean(value, choices)}"))
         if steps is not None:
-            for key in ("steps_include", "steps_exclude"):
-                for k, action in enumerate(getattr(e.expect, key)):
-                    if action not in steps:
-                        value = raw and raw["expect"][key]
-                        loc = ("expect", key, k) if isinstance(value, list) else ("expect", key)
-                        problems.append(Problem(loaded.path, where(*loc), subject,
-                                                f"{key}: '{action}' is not a step of the policy set"
-                                                f"{did_you_mean(action, steps)}"))
+            for k, action in enumerate(e.expect.steps_exclude):
+                if action not in steps:
+                    value = raw and raw["expect"]["steps_exclude"]
+                    loc = ("expect", "steps_exclude", k) if isinstance(value, list) else ("expect", "steps_exclude")
+                    also = " or of its baseline" if loaded.baseline else ""
+                    problems.append(Problem(loaded.path, where(*loc), subject,
+                                            f"steps_exclude: '{action}' is not a step of the policy set{also}"
+                                            f"{did_you_mean(action, steps)} (a step a redesign removed: name "
+                                            "the set it came from as `baseline:`)"))
     return problems
 
 
@@ -318,7 +327,10 @@ def run_expectations(loaded: LoadedExpectations, evaluation: Evaluation, run: Te
             actions = r.journey.actions
             for s in e.expect.steps_include:
                 if s not in actions:
-                    o.failures.append(("steps", f"includes '{s}'", "journey: " + " → ".join(actions)))
+                    unknown = evaluation.cps is not None and s not in evaluation.cps.step_ids
+                    o.failures.append(("steps", f"includes '{s}'", "journey: " + " → ".join(actions)
+                                       + (" (no rule of the policy set requires that step"
+                                          f"{did_you_mean(s, evaluation.cps.actions)})" if unknown else "")))
             for s in e.expect.steps_exclude:
                 if s in actions:
                     o.failures.append(("steps", f"no '{s}'", f"step {actions.index(s) + 1} of {len(actions)}"))

@@ -30,7 +30,7 @@ from .model import LIST_OPERATORS, ORDERED_OPERATORS, Case, Condition, Manifest
 from .testing import cases as case_strategy
 
 __all__ = ["Limit", "FuzzResult", "parse_limit", "manifest_limits", "fuzz", "away_from_defaults",
-           "catalog_entry", "condition_values", "fewest_attributes"]
+           "catalog_entry", "condition_values", "fewest_attributes", "rule_probes"]
 
 # Exhaustive reduction after Hypothesis: at most this many failing cases, and evaluations.
 REDUCE_CASES = 64

@@ -101,11 +101,38 @@ def test_an_event_of_the_set_that_no_case_has_selects_nothing(tiny_copy, tmp_pat
 
 
 def test_cli_exits_2_naming_file_line_and_expectation(tiny_copy):
-    write_expectations(tiny_copy, GOOD.replace("[fill form]", "[fil form]"))
+    write_expectations(tiny_copy, GOOD.replace("{event: move,", "{event: mvoe,"))
     r = run_cli("test", tiny_copy)
     assert r.exit_code == 2
-    assert r.stderr.strip() == ("error: tiny/expectations/e.yaml:7: expectation moving is short: steps_include: "
-                                "'fil form' is not a step of the policy set (did you mean 'fill form'?)")
+    assert r.stderr.strip() == ("error: tiny/expectations/e.yaml:4: expectation moving is short: select.event: "
+                                "'mvoe' is not a life event of the policy set (did you mean 'move'?)")
+
+
+def test_a_step_no_rule_requires_fails_an_include(tiny_copy):
+    write_expectations(tiny_copy, GOOD.replace("[fill form]", "[fil form]"))
+    r = run_cli("test", tiny_copy)
+    assert r.exit_code == 1
+    assert "no rule of the policy set requires that step (did you mean 'fill form'?)" in r.stdout
+
+
+def test_a_baseline_lets_a_redesign_exclude_the_steps_it_removed(tiny_copy, tmp_path):
+    """The redesign dropped `visit branch`: its expectations may still say it never happens,
+    naming the set the step came from; a typo is still an error."""
+    import shutil
+    draft = tmp_path / "draft"
+    shutil.copytree(tiny_copy, draft)
+    text = (draft / "move.yaml").read_text()
+    (draft / "move.yaml").write_text(text[:text.index("  - id: c.branch")])
+    body = "  - name: no branch\n    select: {event: move}\n    expect: {steps_exclude: [visit branch]}\n"
+    f = write_yaml(draft / "expectations" / "e.yaml", "catalog: ../../tiny-cases.yaml\nexpectations:\n" + body)
+    r = run_cli("test", draft)
+    assert r.exit_code == 2 and "'visit branch' is not a step of the policy set" in r.stderr
+    f.write_text("baseline: ../../tiny\n" + f.read_text())
+    r = run_cli("test", draft)
+    assert r.exit_code == 0, r.stderr + r.stdout
+    f.write_text(f.read_text().replace("[visit branch]", "[vist branch]"))
+    r = run_cli("test", draft)
+    assert r.exit_code == 2 and "'vist branch' is not a step of the policy set or of its baseline" in r.stderr
 
 
 # --------------------------------------------------------------------------- paths

@@ -37,15 +37,22 @@ def test_finds_a_counterexample_that_evaluate_confirms(tmp_path):
 
 
 def test_shrinks_towards_manifest_defaults(tmp_path):
-    # The all-defaults customer keeps channels<=4, so the first counterexample found is a
-    # random one; the shrunk one must set fewer attributes away from their defaults.
+    # The all-defaults customer keeps channels<=4; the answer must be minimal: resetting any
+    # one of its attributes to its default (or its start channel) keeps the limit.
     cps = friction.compile_policy_set(friction.load_policy_set(BANK))
     res = fuzz_mod.fuzz(cps, [fuzz_mod.parse_limit("channels<=4")], examples=300, seed=3)
     assert res.found is not None and res.first is not None
     first = fuzz_mod.away_from_defaults(res.first, cps.manifest)
     shrunk = fuzz_mod.away_from_defaults(res.found, cps.manifest)
-    assert len(shrunk) < len(first)
+    assert 1 <= len(shrunk) <= len(first)
     assert res.result.metrics.channels > 4
+    ev = friction.Evaluator(cps)
+    for name in shrunk:
+        attrs = dict(res.found.attrs)
+        attrs[name] = cps.manifest.attributes[name].default
+        if attrs[name] is None:
+            del attrs[name]
+        assert ev.evaluate(friction.Case("x", res.found.event, res.found.channel, attrs)).metrics.channels <= 4, name
     entry = fuzz_mod.catalog_entry(res.found, cps.manifest, "fuzz/x")
     assert _evaluate_entry(entry, tmp_path).metrics.channels == res.result.metrics.channels
 
@@ -54,7 +61,9 @@ def test_a_kept_limit_exits_0_and_says_how_many_cases(tmp_path):
     # The bank's manifest lists six channels, so no journey can use more than six.
     r = _run("--limit", "channels<=6", "--examples", "50", "--seed", "2", "--no-db")
     assert r.exit_code == 0, r.output
-    assert "no counterexample: 50 cases" in r.stdout
+    # every case tried: one probe per distinct rule-firing case, then the 50 of the budget
+    probes = len(fuzz_mod.rule_probes(friction.compile_policy_set(friction.load_policy_set(BANK))))
+    assert f"no counterexample: {50 + probes} cases" in r.stdout
 
 
 def test_counterexamples_are_saved_and_tried_first(tmp_path):
