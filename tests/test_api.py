@@ -85,3 +85,15 @@ def test_short_reprs_and_flat_records(tiny):
 
 def test_a_compiled_set_has_a_short_repr(tiny):
     assert repr(tiny) == "CompiledPolicySet(name='tiny', version='1', rules=6, steps=6)"
+
+
+def test_every_submodule_is_reachable_as_a_module():
+    """No function exported at the top hides the module of the same name (friction.lint)."""
+    import importlib
+    import pkgutil
+    import types
+    for m in pkgutil.iter_modules(friction.__path__):
+        if m.name != "__main__":
+            importlib.import_module(f"friction.{m.name}")
+            assert isinstance(getattr(friction, m.name), types.ModuleType), m.name
+    assert callable(friction.lint_policy_set) and callable(friction.make_case)
