@@ -5,6 +5,7 @@ peak RSS: it must stay under 200 MB and about the same as for a log a tenth the 
     .venv/bin/python bench/observe_memory.py [--events 1000000] [--per-case 10] [--gzip]
 
 The logs are written to bench/out/ (kept for reruns). Each size runs in its own process,
+and CPU seconds are printed beside wall seconds (the machine may be shared).
 `friction observe LOG --map MAP --format jsonl --detail summary -o /dev/null`, so the peak
 is that command's own.
 """
@@ -62,17 +63,19 @@ def write_log(path: Path, events: int, per_case: int, seed: int = 7) -> None:
         f.write("</log>\n")
 
 
-def run(log: Path, map_file: Path) -> tuple[float, float]:
-    """(seconds, peak RSS MB) of one `friction observe` process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run(log: Path, map_file: Path) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak RSS MB) of one `friction observe` process."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
     subprocess.run([str(FRICTION), "observe", str(log), "--map", str(map_file), "--format", "jsonl",
                     "--detail", "summary", "-o", "/dev/null"], check=True)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss
     if peak <= before:
         sys.exit("cannot measure: an earlier child process had a higher peak; run one size per process")
-    return seconds, peak / 1024
+    return seconds, usage.ru_utime + usage.ru_stime - cpu, peak / 1024
 
 
 def main() -> None:
@@ -86,14 +89,14 @@ def main() -> None:
     map_file.write_text(MAP, encoding="utf-8")
     suffix = ".xes.gz" if args.gzip else ".xes"
     print(f"python {sys.version.split()[0]}; {args.per_case} events per case")
-    print(f"{'events':>10} {'MB on disk':>11} {'seconds':>8} {'events/s':>9} {'peak MB':>8}")
+    print(f"{'events':>10} {'MB on disk':>11} {'seconds':>8} {'CPU s':>6} {'events/CPU s':>13} {'peak MB':>8}")
     # Smallest first: RUSAGE_CHILDREN keeps the highest peak of any child so far.
     for n in (args.events // 10, args.events):
         log = OUT / f"observe-{n}{suffix}"
         if not log.exists():
             write_log(log, n, args.per_case)
-        seconds, peak = run(log, map_file)
-        print(f"{n:>10,} {log.stat().st_size / 2**20:>11.1f} {seconds:>8.1f} {n / seconds:>9,.0f} {peak:>8.1f}")
+        seconds, cpu, peak = run(log, map_file)
+        print(f"{n:>10,} {log.stat().st_size / 2**20:>11.1f} {seconds:>8.1f} {cpu:>6.1f} {n / cpu:>13,.0f} {peak:>8.1f}")
     print(f"target: peak under 200 MB for {args.events:,} events: {'met' if peak < 200 else 'NOT MET'}")
 
 
