@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from compare import friction as friction_cmd, run_cli  # noqa: E402
+from compare import friction_cmd, run_cli  # noqa: E402
 from generate import generate  # noqa: E402
 
 from friction import cluster  # noqa: E402

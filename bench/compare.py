@@ -7,8 +7,14 @@ In-process (median of --repeat runs, on the same --engine-cases cases):
                 they require as facts (chaining inside the engine), one session per case
   rete          friction's rete engine (durable_rules with every guard), with the trace
   compiled      friction's compiled engine, with the trace
-  baseline      a minimal generated plain-Python evaluator: one function per rule, a naive
-                loop to a fixed point
+  limit         the yardstick (bench/limit.py): one generated function per life event,
+                attributes read once into locals, rules in step-dependency order so one
+                pass reaches the fixed point (loops only for rules that chain in a cycle);
+                its answers are checked equal to the compiled engine's on every case first
+  per-rule      a weaker generated evaluator, kept for comparison only: one function per
+                rule and a naive loop to a fixed point
+From JSON text: each line parsed and turned into what the matcher reads, then matched —
+friction (JsonLineResolver + compiled engine) against the limit (json.loads + limit).
 End to end (fresh processes): `friction evaluate` on the JSON Lines catalog with 1 and 2
 workers, peak RSS for 10k and all cases, and `friction rank` against one evaluate pass.
 Machines are shared and noisy: read the ratios, which compare runs made minutes apart.
@@ -16,6 +22,7 @@ Machines are shared and noisy: read the ratios, which compare runs made minutes 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -30,9 +37,10 @@ sys.path.insert(0, str(HERE))
 
 import friction  # noqa: E402
 from friction.compile import when_expression  # noqa: E402
-from friction.load import iter_jsonl_cases  # noqa: E402
+from friction.load import JsonLineResolver, iter_jsonl_cases, iter_jsonl_lines  # noqa: E402
 from friction.replay.rete import _QuietHost, ruleset_definitions  # noqa: E402
 from generate import generate  # noqa: E402
+from limit import generated_limit  # noqa: E402
 
 
 def median_rate(fn, cases, repeat: int) -> float:
@@ -121,7 +129,7 @@ def run_cli(args: list[str]) -> tuple[float, float]:
     return float(wall), int(rss) / 1024
 
 
-def friction(*args: str) -> list[str]:
+def friction_cmd(*args: str) -> list[str]:
     return [str(ROOT / ".venv" / "bin" / "friction"), *args]
 
 
@@ -147,16 +155,37 @@ def main() -> None:
 
     rete = friction.make_engine("rete", cps)
     compiled = friction.make_engine("compiled", cps)
+    limit = generated_limit(cps)
+    wrong = [c.id for c in cases if sorted(limit(c.event, c.attrs)) != sorted(compiled.fire(c))]
+    if wrong:
+        raise SystemExit(f"the limit and the compiled engine disagree on {len(wrong)} cases, e.g. {wrong[:3]}")
     rates = {
         "raw-durable": median_rate(raw_durable(cps), cases, a.repeat),
         "rete": median_rate(rete.replay, cases, a.repeat),
         "compiled": median_rate(compiled.replay, cases, a.repeat),
-        "baseline": median_rate(plain_python(cps), cases, a.repeat),
+        "compiled (fire only)": median_rate(compiled.fire, cases, a.repeat),
+        "per-rule (weaker)": median_rate(plain_python(cps), cases, a.repeat),
+        "limit": median_rate(lambda c: limit(c.event, c.attrs), cases, a.repeat),
     }
-    rows = [(k, v, v / rates["raw-durable"], v / rates["baseline"]) for k, v in rates.items()]
-    print(f"{'replay (in process)':<22}{'cases/s':>12}{'× raw-durable':>15}{'× baseline':>12}")
+    rows = [(k, v, v / rates["raw-durable"], v / rates["limit"]) for k, v in rates.items()]
+    print(f"{'replay (in process)':<22}{'cases/s':>12}{'× raw-durable':>15}{'× limit':>12}")
     for k, v, rd, bl in rows:
         print(f"{k:<22}{v:>12,.0f}{rd:>15.2f}{bl:>12.2f}")
+
+    lines = list(iter_jsonl_lines(catalog))[:a.engine_cases]
+    resolve = JsonLineResolver(cps.manifest, catalog.name)
+
+    def friction_from_text(item):
+        compiled.fire(resolve(item))
+
+    def limit_from_text(item):
+        d = json.loads(item.text)
+        limit(d["event"], d["attrs"])
+    text_rates = {"compiled from text": median_rate(friction_from_text, lines, a.repeat),
+                  "limit from text": median_rate(limit_from_text, lines, a.repeat)}
+    print(f"\n{'from JSON text':<22}{'cases/s':>12}{'× limit':>27}")
+    for k, v in text_rates.items():
+        print(f"{k:<22}{v:>12,.0f}{v / text_rates['limit from text']:>27.2f}")
 
     print(f"\n{'end to end':<44}{'seconds':>9}{'cases/s':>10}{'peak MB':>9}")
     results = {}
@@ -173,7 +202,7 @@ def main() -> None:
     ]:
         walls, rss = [], 0.0
         for _ in range(a.repeat):
-            w, r = run_cli(friction(*args))
+            w, r = run_cli(friction_cmd(*args))
             walls.append(w)
             rss = max(rss, r)
         wall = statistics.median(walls)
