@@ -457,17 +457,32 @@ def snapshot(policy_set: str | None, catalog: str | None, output: str, engine_na
               help="Catalogs whose life events count as used (repeatable; default: the bundled one "
                    "when linting the bundled bank).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def lint(policy_set: str | None, catalogs: tuple[str, ...], fmt: str) -> None:
+@click.option("--show-suppressed", is_flag=True,
+              help="Also list what a rule's `lint: {ignore, reason}` or the lint config kept out, and why.")
+@click.option("--config", "config", type=click.Path(dir_okay=False),
+              help="Lint config file (default: friction.toml, or pyproject.toml with [tool.friction.lint], "
+                   "found from the policy set's folder upward).")
+def lint(policy_set: str | None, catalogs: tuple[str, ...], fmt: str, show_suppressed: bool,
+         config: str | None) -> None:
     """Static checks: unknown names, rules that can never fire, duplicates, shadowed rules,
     chaining cycles, unused manifest entries. Exit 1 when any error is found."""
-    from friction.lint import format_findings, has_errors, lint as run_lint
+    from friction.lint import format_findings, has_errors, lint_report
     if not catalogs and policy_set is None:
         catalogs = (_catalog(None),)
-    findings = run_lint(_policies(policy_set), list(catalogs))
+    report_ = lint_report(_policies(policy_set), list(catalogs), config)
+    findings = report_.findings
     if fmt == "json":
-        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+        out = [f.as_dict() for f in findings]
+        if show_suppressed:
+            out = {"findings": out, "suppressed": [s.as_dict() for s in report_.suppressed]}
+        click.echo(json.dumps(out, indent=2))
     else:
         click.echo(format_findings(findings), nl=False)
+        if show_suppressed:
+            click.echo(f"{len(report_.suppressed)} suppressed"
+                       + (f" (config: {report_.config})" if report_.config else "") + ":")
+            for s in report_.suppressed:
+                click.echo(f"  {s}")
     if has_errors(findings):
         sys.exit(EXIT_FAILED)
 

@@ -1,8 +1,10 @@
 """What a catalog leaves untested: rules no case fires, life event × persona pairs no case
-exercises. Read from the evaluation's traces."""
+exercises; and life events of the catalog no rule handles. Read from the evaluation's
+traces."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from .compile import CompiledPolicySet
 from .evaluate import CaseResult, Evaluation
@@ -19,6 +21,9 @@ class Coverage:
     pairs_total: int
     pairs_covered: int
     missing_pairs: list[tuple[str, str]]    # (event, persona)
+    # (event, cases): life events of the catalog on which no rule starts (no rule names the
+    # event and waits for no step), so every journey of theirs is empty
+    unhandled_events: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def rule_percent(self) -> float:
@@ -46,9 +51,11 @@ class CoverageTally:
         self.fired: set[int] = set()
         self.seen: set[tuple[str, str]] = set()
         self.personas: set[str] = set()
+        self.events: Counter[str] = Counter()
 
     def add(self, r: CaseResult) -> None:
         self.fired |= r.trace.fired
+        self.events[r.case.event] += 1
         if r.case.persona:
             self.seen.add((r.case.event, r.case.persona))
             self.personas.add(r.case.persona)
@@ -62,4 +69,8 @@ class CoverageTally:
         personas = catalog.catalog.personas if catalog is not None else self.personas
         pairs = [(e, p) for e in sorted(cps.manifest.events) for p in sorted(personas)]
         missing = [p for p in pairs if p not in self.seen]
-        return Coverage(len(cps.rules), len(self.fired), unfired, len(pairs), len(pairs) - len(missing), missing)
+        starters = [r.events for r in cps.rules if not r.needs]
+        unhandled = [] if any(not evs for evs in starters) else \
+            [(e, n) for e, n in sorted(self.events.items()) if not any(e in evs for evs in starters)]
+        return Coverage(len(cps.rules), len(self.fired), unfired, len(pairs), len(pairs) - len(missing), missing,
+                        unhandled)

@@ -29,7 +29,7 @@ from .errors import did_you_mean
 from .metrics import DEFAULT_WEIGHTS, METRICS, SCORES
 
 __all__ = [
-    "Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "Manifest",
+    "Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "LintOptions", "Manifest",
     "METRICS", "OPERATORS", "PolicySet", "Rule", "Scalar", "Step", "Thresholds", "When",
     "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL",
 ]
@@ -271,6 +271,26 @@ StepOrName = Annotated[
 ]
 
 
+class LintOptions(Strict):
+    """What `friction lint` should not report on a rule, and why. Lint only: evaluation
+    never reads it."""
+
+    ignore: tuple[str, ...] = Field(min_length=1)
+    """Lint codes not to report on this rule, e.g. shadowed-rule."""
+    reason: str = Field(min_length=1)
+    """Why those findings do not apply (required)."""
+
+    _tuples = field_validator("ignore", mode="before")(lambda v: _as_tuple(v))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_reason(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "ignore" in data and not data.get("reason"):
+            raise PydanticCustomError("lint", "a suppression needs a reason: add `reason: ...` "
+                                      "beside `ignore`, saying why the finding does not apply", {})
+        return data
+
+
 class Rule(Strict):
     id: str = Field(min_length=1)
     """Unique id of the rule, e.g. address.proof-required."""
@@ -287,6 +307,8 @@ class Rule(Strict):
     # A full step, or the action text of a step another rule of the set defines.
     then: tuple[StepOrName, ...] = Field(min_length=1)
     """The steps the rule requires: a full step, or the action of a step another rule defines."""
+    lint: LintOptions | None = None
+    """What `friction lint` should not report on this rule, and why (evaluation ignores it)."""
 
     @field_validator("then", mode="before")
     @classmethod

@@ -316,7 +316,8 @@ def render_coverage(cov, fmt: str) -> str:
                                      "unfired": [{"rule": r, "where": w} for r, w in cov.unfired]},
                            "pairs": {"total": cov.pairs_total, "covered": cov.pairs_covered,
                                      "percent": cov.pair_percent,
-                                     "missing": [{"event": e, "persona": p} for e, p in cov.missing_pairs]}},
+                                     "missing": [{"event": e, "persona": p} for e, p in cov.missing_pairs]},
+                           "events": {"unhandled": [{"event": e, "cases": n} for e, n in cov.unhandled_events]}},
                           indent=2) + "\n"
     out = [f"rules fired by some case: {cov.rules_fired}/{cov.rules_total} ({cov.rule_percent:g}%)",
            f"life event × persona pairs exercised: {cov.pairs_covered}/{cov.pairs_total} ({cov.pair_percent:g}%)"]
@@ -329,6 +330,9 @@ def render_coverage(cov, fmt: str) -> str:
         for e, p in cov.missing_pairs:
             by_event.setdefault(e, []).append(p)
         out += [f"  {e}: {', '.join(ps)}" for e, ps in by_event.items()]
+    if cov.unhandled_events:
+        out += ["", "Life events of the catalog no rule handles (their journeys are empty):"]
+        out += [f"  {e}: {n} case{'' if n == 1 else 's'}" for e, n in cov.unhandled_events]
     return "\n".join(out) + "\n"
 
 

@@ -785,3 +785,33 @@ def test_chain_conditions_are_per_life_event(tmp_path):
         rule("offline-move", [step("c")], event="move", step="a", all=[{"attr": "digital", "eq": False}]),
     )
     assert {f.rule for f in findings if f.code == "dead-rule"} == {"offline-move"}
+
+
+# --------------------------------------------------------------------------- confusable ids (#10.9)
+
+
+@pytest.mark.parametrize("twin, how", [
+    ("Address.Proof", "by case"),
+    ("ADDRESS.PROOF", "by case"),
+    ("\u0430ddress.proof", "CYRILLIC SMALL LETTER A"),        # Cyrillic а
+    ("addre\u0455\u0455.proof", "CYRILLIC SMALL LETTER DZE"),  # Cyrillic ѕ
+    ("address.pr\u03bfof", "GREEK SMALL LETTER OMICRON"),      # Greek ο
+    ("\uff41ddress.proof", "FULLWIDTH LATIN SMALL LETTER A"),   # NFKC
+    ("address\u200b.proof", "by look-alike characters"),       # zero-width space
+    ("address.pr0of", "by look-alike characters"),
+])
+def test_rule_ids_a_reader_cannot_tell_apart(tmp_path, twin, how):
+    findings = lint_rules(tmp_path, rule("address.proof", [step("s")], event="move"),
+                          rule(twin, [step("t")], event="move"))
+    [f] = [f for f in findings if f.code == "confusable-id"]
+    assert f.level == "warning" and f.rule in (twin, "address.proof") and how in f.message
+    other = "address.proof" if f.rule == twin else twin
+    assert f"rule {other} (" in f.message
+
+
+def test_distinct_rule_ids_are_not_confusable(tmp_path):
+    findings = lint_rules(tmp_path, rule("address.proof", [step("s")], event="move"),
+                          rule("address.proofs", [step("t")], event="move"),
+                          rule("address-proof", [step("u")], event="move"),
+                          rule("adress.proof", [step("v")], event="move"))
+    assert [f for f in findings if f.code == "confusable-id"] == []

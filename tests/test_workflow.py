@@ -23,6 +23,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from builders import rule, step, write_set
 from friction import cli
 import friction
 
@@ -517,6 +518,24 @@ def test_coverage_names_unfired_rules_and_missing_pairs(tmp_path):
     assert below.exit_code == 1
     assert "below --min 100%" in below.stderr
     assert run("coverage", TINY, str(reduced), "--min", "80").exit_code == 0
+
+
+def test_coverage_names_life_events_no_rule_handles(tmp_path):
+    # tiny: every rule starts on `move` or waits for a step; ask/offline is the one `ask` case.
+    r, cov = coverage_json(TINY, TINY_CASES)
+    assert cov["events"] == {"unhandled": [{"event": "ask", "cases": 1}]}
+    assert "Life events of the catalog no rule handles" in run("coverage", TINY, TINY_CASES).stdout
+    # a rule on `ask` that waits for a step does not start anything; one that does not, does
+    waits = write_set(tmp_path / "waits", {"r.yaml": [
+        rule("m", [step("s")], event="move"), rule("w", [step("t")], event="ask", step="s")]})
+    cases = tmp_path / "c.yaml"
+    cases.write_text("cases:\n  - {id: a, event: ask}\n  - {id: b, event: ask}\n  - {id: c, event: move}\n")
+    assert coverage_json(str(waits), str(cases))[1]["events"]["unhandled"] == [{"event": "ask", "cases": 2}]
+    starts = write_set(tmp_path / "starts", {"r.yaml": [
+        rule("m", [step("s")], event="move"), rule("k", [step("t")], event="ask")]})
+    assert coverage_json(str(starts), str(cases))[1]["events"]["unhandled"] == []
+    catch_all = write_set(tmp_path / "all", {"r.yaml": [rule("any", [step("s")])]})
+    assert coverage_json(str(catch_all), str(cases))[1]["events"]["unhandled"] == []
 
 
 # =========================================================================== explain

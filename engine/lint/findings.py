@@ -4,20 +4,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
-__all__ = ["CODES", "LEVELS", "Finding", "format_findings", "has_errors"]
+__all__ = ["CODES", "LEVELS", "LOAD_CODES", "Finding", "format_findings", "has_errors"]
 
 LEVELS = ("error", "warning", "info")
 
+# Codes of load problems (the set, or a catalog given to lint, does not load).
+LOAD_CODES = frozenset({
+    "unknown-department", "unknown-channel", "unknown-event", "unknown-attribute", "unknown-step",
+    "unknown-key", "duplicate-id", "after-cycle", "step-conflict", "missing-channel",
+    "bad-condition", "bad-yaml", "no-policy-set", "load", "catalog"})
+
 # Every code lint emits, with its level.
 CODES: dict[str, str] = {
-    **{c: "error" for c in (
-        "unknown-department", "unknown-channel", "unknown-event", "unknown-attribute", "unknown-step",
-        "unknown-key", "duplicate-id", "after-cycle", "step-conflict", "missing-channel",
-        "bad-condition", "bad-yaml", "no-policy-set", "load", "dead-rule", "catalog")},
+    **{c: "error" for c in sorted(LOAD_CODES)},
+    "dead-rule": "error", "config": "error", "bad-suppression": "error",
     "uncatalogued-event": "warning", "duplicate-rule": "warning", "shadowed-rule": "warning",
-    "chain-cycle": "warning",
+    "chain-cycle": "warning", "confusable-id": "warning",
     "unused-department": "info", "unused-channel": "info", "unused-attribute": "info",
-    "unused-event": "info", "shadowed-by-policy": "info",
+    "unused-event": "info", "shadowed-by-policy": "info", "unused-suppression": "info",
 }
 
 
