@@ -680,7 +680,7 @@ def test_shadowed_rule_when_removing_it_changes_no_metric(tmp_path, a_cause, b_c
         rule("b", ["prove"], cause=b_cause, event="move", all=[{"attr": "products", "ge": 1}]),
     )
     f = only(findings, "shadowed-rule", "a")
-    assert "rule b (" in f.message and "changes no journey and no metric" in f.message
+    assert "rule b (" in f.message and "changes no journey's steps, nor policy_steps" in f.message
     assert [g for g in findings if g.code == "shadowed-by-policy"] == []
 
 

@@ -128,7 +128,7 @@ def check(ctx: Context) -> None:
                     f"shadowed by rule{'s' if len(shown) > 1 else ''} {names}: whenever it fires, "
                     f"{'they fire' if len(shown) > 1 else 'that rule fires'} too and "
                     f"require{'' if len(shown) > 1 else 's'} every step it requires "
-                    f"({quote(ctx.then[a])}), so removing it changes no journey and no metric")
+                    f"({quote(ctx.then[a])}), so removing it changes no journey's steps, nor policy_steps")
             continue
         names = ", ".join(f"{ctx.at(b)} ({_cause(ctx, b)})" for b in bs)
         ctx.add("info", "shadowed-by-policy", a,
