@@ -601,16 +601,11 @@ def report_cmd(policy_set: str | None, catalog: str | None, output: str, baselin
         raise friction.InputError("--log and --map go together: the map says how to read the log")
     sel = blueprint.parse_selection(selection)
     cat = _catalog(catalog)
-    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
-    base = base_stream = None
-    if baseline:
-        base = friction.compile_policy_set(friction.load_policy_set(baseline))
-        base_stream = friction.open_catalog(cat, base.manifest)
-    rep = blueprint.build_report(cps, friction.open_catalog(cat, cps.manifest), engine=engine_name, selection=sel,
-                                 baseline=base, baseline_stream=base_stream,
-                                 watch=lambda it: _progress(it, "drawing"))
+    rep = blueprint.report_from_paths(_policies(policy_set), cat, baseline=baseline, selection=sel, engine=engine_name,
+                                      watch=lambda it: _progress(it, "drawing"))
     comparison = None
     if log is not None:
+        cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
         from friction.compare import compare
         from friction.logmap import load_log_map
         from friction.observe import observe_log
@@ -634,6 +629,43 @@ def _version() -> str:
         return version("friction")
     except PackageNotFoundError:
         return "unknown"
+
+
+@main.command()
+@click.argument("policy_set", required=False)
+@click.argument("catalog", required=False)
+@click.option("--baseline", metavar="POLICY_SET", help="Draft mode, as in `friction report`.")
+@click.option("--cases", "selection", metavar="GLOB|worst:N", help="Which cases get a blueprint, as in `friction report`.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8400, show_default=True,
+              help="Port on 127.0.0.1 (0: any free one; the address is printed).")
+@click.option("--stop-after", type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+              help="Stop by itself after this long (scripts, tests); default: until Ctrl-C.")
+@engine_option
+@input_errors_exit_2
+def serve(policy_set: str | None, catalog: str | None, baseline: str | None, selection: str | None, port: int,
+          stop_after: float | None, engine_name: str) -> None:
+    """The report from a local web server (127.0.0.1 only), drawn again whenever a policy,
+    manifest or catalog file changes; load and lint problems are shown on the page."""
+    from friction import serve as serve_mod
+    sel = blueprint.parse_selection(selection)
+    ps, cat = _policies(policy_set), _catalog(catalog)
+    version = _version()
+
+    def draw() -> str:
+        rep = blueprint.report_from_paths(ps, cat, baseline=baseline, selection=sel, engine=engine_name)
+        return render_report(rep, version, live=True)
+
+    live = serve_mod.LiveReport(draw, [ps, *([baseline] if baseline else [])], [cat], version)
+    try:
+        server = serve_mod.make_server(live, port)
+    except OSError as e:
+        raise friction.InputError(f"--port {port}: cannot listen on {serve_mod.HOST}:{port}: {e.strerror}") from None
+    click.echo(f"friction: serving http://{serve_mod.HOST}:{server.server_address[1]}/ "
+               f"(watching {', '.join(live.watched)}; Ctrl-C stops)", err=True)
+    try:
+        serve_mod.run(server, live, stop_after)
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command("schema")

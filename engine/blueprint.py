@@ -13,20 +13,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from .compile import CompiledPolicySet
+from .compile import CompiledPolicySet, compile_policy_set
 from .coverage import Coverage, CoverageTally
 from .diff import CaseDiff, case_diff
 from .errors import EngineError, InputError, Problem, did_you_mean
 from .evaluate import CaseResult, Evaluator
 from .explain import explain
 from .judge import FLAG_KINDS
-from .load import CatalogStream
+from .load import CatalogStream, load_policy_set, open_catalog
 from .measure import tidy_number
 from .model import Case
 from .rank import Ranking, rank
 
 __all__ = ["Selection", "Report", "CaseView", "Blueprint", "build_report", "parse_selection",
-           "LANES", "LANE_TITLES", "ALL_UP_TO", "WORST_DEFAULT", "transitions"]
+           "LANES", "LANE_TITLES", "ALL_UP_TO", "WORST_DEFAULT", "transitions", "report_from_paths"]
 
 ALL_UP_TO = 300       # a catalog up to this many cases gets a blueprint for every case
 WORST_DEFAULT = 50    # past it, only the worst cases get one (the file size stays bounded)
@@ -336,6 +336,19 @@ def build_report(cps: CompiledPolicySet, stream: CatalogStream, *, engine: str =
                   metrics=metrics, overview=ov, cases=views,
                   selection_note=_note(selection, len(views), ov.cases),
                   problems=list(dict.fromkeys(problems)))
+
+
+def report_from_paths(policy_set: str, catalog: str, *, baseline: str | None = None,
+                      selection: Selection = Selection(), engine: str = "compiled",
+                      watch: Callable[[Iterator], Iterator] = iter) -> Report:
+    """Load, compile and draw: `friction report` and `friction serve` in one call."""
+    cps = compile_policy_set(load_policy_set(policy_set))
+    base = base_stream = None
+    if baseline:
+        base = compile_policy_set(load_policy_set(baseline))
+        base_stream = open_catalog(catalog, base.manifest)
+    return build_report(cps, open_catalog(catalog, cps.manifest), engine=engine, selection=selection,
+                        baseline=base, baseline_stream=base_stream, watch=watch)
 
 
 def _row(r: CaseResult, values: dict[str, float]) -> dict[str, Any]:

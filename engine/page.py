@@ -53,7 +53,10 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_report(report: Report, version: str = "", comparison: dict[str, Any] | None = None) -> str:
+def render_report(report: Report, version: str = "", comparison: dict[str, Any] | None = None,
+                  live: bool = False) -> str:
     """The whole page as text; `comparison` (compare.Comparison.as_dict()) adds the section
-    on policy as written against practice as lived."""
-    return environment().get_template("report.html.j2").render(r=report, version=version, comparison=comparison)
+    on policy as written against practice as lived; `live` (friction serve) a script that
+    reloads the page when the files change."""
+    return environment().get_template("report.html.j2").render(r=report, version=version, comparison=comparison,
+                                                                 live=live)

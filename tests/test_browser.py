@@ -224,3 +224,52 @@ def test_diff_markdown_carries_mermaid_journeys(mermaid):
     asis, draft = (mermaid(c) for c in charts)
     assert "✖ REMOVED" in asis["text"] and asis["nodes"] == 5
     assert "✚ NEW" in draft["text"] and draft["nodes"] == 4
+
+
+# --------------------------------------------------------------------------- friction serve
+
+
+def test_serve_redraws_when_a_rule_file_changes(browser, tmp_path):
+    import shutil
+    import time
+    work = tmp_path / "blueprint"
+    shutil.copytree(FIX, work)
+    proc = subprocess.Popen([sys.executable, "-m", "friction", "serve", str(work / "as-is"), str(work / "cases.yaml"),
+                             "--port", "0", "--stop-after", "90"],   # stops by itself even if this test dies
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = proc.stderr.readline()
+        assert "serving http://127.0.0.1:" in line, line
+        url = line.split("serving ")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        with Page(browser, url) as p:
+            case = '[data-case="move/web"] [data-blueprint="1"]'
+            assert journey(p.page, case) == AS_IS
+            # the owner adds a rule: the customer must phone to confirm, after the letter
+            rules = work / "as-is" / "rules.yaml"
+            rules.write_text(rules.read_text() + """
+  - id: confirm-call
+    cause: practice
+    owner: Front
+    rationale: Letters are confirmed by phone.
+    when: {step: send a confirmation letter}
+    then:
+      - {action: phone to confirm, lane: customer, department: Front, channel: web,
+         after: [send a confirmation letter]}
+""")
+            p.page.wait_for_function(
+                "document.querySelectorAll('[data-case=\"move/web\"] .card[data-step]').length === 6", timeout=15000)
+            assert journey(p.page, case) == [*AS_IS, ("phone to confirm", "customer")]
+            # a broken file: the page names the file and line instead of going blank
+            (work / "as-is" / "broken.yaml").write_text("rules:\n  - {id: x, cause: polcy, owner: o, rationale: r,"
+                                                          " when: {event: move}, then: [tell us the new address]}\n")
+            p.page.wait_for_selector("#problems", timeout=15000)
+            text = p.page.locator("#problems").inner_text()
+            assert "broken.yaml:2" in text and "rule x" in text and "cause" in text
+            (work / "as-is" / "broken.yaml").unlink()
+            p.page.wait_for_selector('[data-case="move/web"]', timeout=15000)
+            time.sleep(0.2)
+            assert p.errors == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

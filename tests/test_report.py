@@ -154,3 +154,22 @@ def test_report_cli_on_the_bundled_bank(tmp_path):
     t = parse(out.read_text())
     assert t.tags.count("section") >= 3 and "script" not in t.tags
     assert "2 blueprints" in r.stderr
+
+
+def test_serve_binds_loopback_only_and_shows_load_problems(tmp_path):
+    from friction import serve
+    folder = counted_set(tmp_path)
+    (folder / "bad.yaml").write_text("rules:\n  - {id: y, cause: policy, owner: o, rationale: r, when: {event: mvoe},"
+                                     " then: [first]}\n")
+    live = serve.LiveReport(lambda: render_report(blueprint.report_from_paths(
+        str(folder), str(jsonl(tmp_path / "c.jsonl", [{"id": "c", "event": "move"}])))), [folder])
+    server = serve.make_server(live, 0)
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.server_close()
+    html, ok = live.page()
+    assert not ok
+    t = "".join(parse(html).text)
+    assert "bad.yaml:2" in t and "rule y" in t and "mvoe" in t   # the load problem, with file, line and rule
+    assert "unknown-event" in t                                  # and lint's finding on it
