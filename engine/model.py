@@ -241,7 +241,7 @@ class Step(Strict):
     """How many days it takes (at most 1,000,000, so no sum of them overflows)."""
     after: tuple[str, ...] = ()
     """Steps (by action) this one comes after, when they are in the journey."""
-    informs: bool = False  # tells the customer how things stand (a status message)
+    informs: Annotated[bool, StrictMode()] = False  # true/false only (`yes` and 1 are not booleans)
     """A status message or letter to the customer: the customer is told, not asked to act."""
 
     _tuples = field_validator("asks", mode="before")(lambda v: _as_tuple(v))
@@ -510,7 +510,7 @@ class Catalog(Strict):
     """Life events to expand over every persona (default: the manifest's)."""
     cases: tuple[Any, ...] = ()   # each validated as a CaseSpec on its own
     """Explicit cases."""
-    expand: bool = False          # also every event x every persona
+    expand: Annotated[bool, StrictMode()] = False   # also every event x every persona
     """Also make a case of every event x every persona."""
     channel: str | None = None    # start channel for expanded cases without one
     """Start channel for expanded cases without one."""

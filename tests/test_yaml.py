@@ -244,3 +244,13 @@ def test_text_that_looks_like_a_number_survives_a_round_trip():
     ps = policy_set_from_data(manifest, files)
     assert (ps.manifest.version, ps.manifest.channels, ps.rules[0].owner, ps.steps["1:30"].channel) == \
         ("2024.10", ("1e5",), "on", "1e5")
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "1", "'true'"])
+def test_only_true_and_false_are_booleans_in_flags(tmp_path, value):
+    folder = make_set(tmp_path, RULE.format(cond="eq: 1", days=1).replace("days: 1}", f"days: 1, informs: {value}}}"))
+    (p,) = problems_of(friction.load_policy_set, folder)
+    assert (p.line, p.subject) == (8, "rule r") and "informs" in p.message
+    cat = write_yaml(tmp_path / "cases.yaml", f"personas: {{p: {{code: 1}}}}\nevents: [move]\nexpand: {value}\n")
+    (p,) = problems_of(friction.load_catalog, cat)
+    assert p.line == 3 and "expand" in p.message
