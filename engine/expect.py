@@ -368,13 +368,28 @@ def junit_xml(run: TestRun) -> str:
 # --------------------------------------------------------------------------- snapshots
 
 
+def _by_id(evaluation: Evaluation) -> dict[str, dict[str, float]]:
+    """Each case's scores by case id. A snapshot keys cases by id, so a catalog that repeats
+    one (JSON Lines may) is refused rather than keeping only the last of them."""
+    out: dict[str, dict[str, float]] = {}
+    twice = []
+    for r in evaluation.results:
+        if r.case.id in out:
+            twice.append(r.case.id)
+        out[r.case.id] = r.metrics.as_dict() | {"effort": r.effort}
+    if twice:
+        shown = ", ".join(sorted(set(twice))[:5])
+        raise InputError(Problem(evaluation.catalog, None, None, f"case ids repeat ({shown}): a snapshot "
+                                 "keys cases by id, give each case its own"))
+    return out
+
+
 def snapshot(evaluation: Evaluation, policy_set_path: str, catalog_path: str) -> dict[str, Any]:
     return {
         "friction_snapshot": 1,
         "policy_set": {"name": evaluation.policy_set, "version": evaluation.version, "path": policy_set_path},
         "catalog": catalog_path,
-        "cases": {r.case.id: r.metrics.as_dict() | {"effort": r.effort}
-                  for r in sorted(evaluation.results, key=lambda r: r.case.id)},
+        "cases": dict(sorted(_by_id(evaluation).items())),
     }
 
 
@@ -438,7 +453,7 @@ class SnapshotReport:
 
 def compare_snapshot(snap: dict[str, Any], evaluation: Evaluation) -> SnapshotReport:
     rep = SnapshotReport()
-    now = {r.case.id: r.metrics.as_dict() | {"effort": r.effort} for r in evaluation.results}
+    now = _by_id(evaluation)
     for cid, was in sorted(snap["cases"].items()):
         if cid not in now:
             rep.missing.append(cid)

@@ -207,3 +207,12 @@ def test_a_snapshot_naming_a_catalog_outside_is_refused(tiny_copy, tmp_path):
     r = run_cli("test", "--snapshot", "friction.lock.json", "--policies", tiny_copy,
                 "--catalog", tmp_path / "tiny-cases.yaml")
     assert r.exit_code == 0, r.stderr
+
+
+def test_a_snapshot_of_a_catalog_repeating_an_id_is_refused_not_collapsed(tiny_copy, tmp_path):
+    cat = tmp_path / "cases.jsonl"
+    cat.write_text('{"id": "a", "event": "move", "attrs": {"products": 0}}\n'
+                   '{"id": "a", "event": "move", "attrs": {"products": 2}}\n'
+                   '{"id": "b", "event": "ask"}\n')
+    r = run_cli("snapshot", tiny_copy, cat, "-o", tmp_path / "lock.json")
+    assert r.exit_code == 2 and "case ids repeat (a)" in r.stderr and not (tmp_path / "lock.json").exists()
