@@ -250,7 +250,7 @@ def _open_output(output: str | None):
 def observe(log: str, map_file: str, fmt: str, detail: str | None, no_cases: bool, output: str | None) -> None:
     """Measure the observed journeys of an event LOG (XES, .xes.gz or CSV) as friction measures
     modelled ones, plus rework and ping-pong; per case, and per life event median, 90th
-    percentile and max. Exit 2 when any case could not be read (the others are written)."""
+    percentile, max and mean. Exit 2 when any case could not be read (the others are written)."""
     from friction.logmap import load_log_map
     from friction.observe import OBSERVED_METRICS, Distributions, observe_log
     from friction.observed_report import render_distributions
