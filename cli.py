@@ -195,22 +195,29 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str, detail: str 
         sys.exit(EXIT_INPUT)
 
 
+def _cluster_source(policy_set: str, catalog: str) -> tuple[str | bytes, str, list]:
+    """What the cluster reads: a JSON Lines catalog's path (workers read their blocks), or a
+    YAML catalog expanded here into JSON Lines (its invalid cases reported here)."""
+    from friction import cluster
+
+    if catalog.endswith(".jsonl"):
+        return catalog, friction.load.relative_path(Path(catalog)), []
+    cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
+    stream = friction.open_catalog(catalog, cps.manifest)
+    cases, problems = [], []
+    for item in stream:
+        (problems if isinstance(item, friction.Problem) else cases).append(item)
+    _report_problems(problems)
+    return cluster.cases_as_jsonl(iter(cases)), stream.name, problems
+
+
 def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | None, output: str | None,
                          engine_name: str, scheduler: str, blocksize: int) -> None:
     from friction import cluster
 
     if fmt not in ("table", "jsonl"):   # table is the default: on a cluster rows are JSON Lines
         raise friction.InputError(f"--scheduler writes JSON Lines rows; --format {fmt} is not available there")
-    if catalog.endswith(".jsonl"):
-        source, name = catalog, friction.load.relative_path(Path(catalog))
-    else:   # a YAML catalog is expanded here; its invalid cases are reported here
-        cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
-        stream = friction.open_catalog(catalog, cps.manifest)
-        cases, problems = [], []
-        for item in stream:
-            (problems if isinstance(item, friction.Problem) else cases).append(item)
-        _report_problems(problems)
-        source, name = cluster.cases_as_jsonl(cases), stream.name
+    source, name, problems = _cluster_source(policy_set, catalog)
     with cluster.connect(scheduler) as client:
         run = cluster.evaluate_on_cluster(
             client, policy_set, source, name, engine=engine_name, detail=detail or "summary",
@@ -220,9 +227,8 @@ def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | 
     if output:
         click.echo(f"wrote {run.parts} part(s) and totals.json to {output}: {run.cases} cases, "
                    f"{run.errors} error row(s)", err=True)
-    if run.errors or (not catalog.endswith(".jsonl") and problems):
-        click.echo(f"{run.errors + (0 if catalog.endswith('.jsonl') else len(problems))} case(s) could not "
-                   f"be evaluated; {run.cases} were.", err=True)
+    if run.errors or problems:
+        click.echo(f"{run.errors + len(problems)} case(s) could not be evaluated; {run.cases} were.", err=True)
         sys.exit(EXIT_INPUT)
 
 
@@ -514,15 +520,26 @@ def coverage(policy_set: str | None, catalog: str | None, minimum: float | None,
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @engine_option
 @workers_option
+@scheduler_option
 @input_errors_exit_2
 def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: str, engine_name: str,
-         workers: int) -> None:
+         workers: int, scheduler: str | None, blocksize: int) -> None:
     """Which rules make the most friction, and whose are they: each rule's attribution
     (what leaves the catalog's totals without it), rolled up per owner and cause."""
-    cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
-    stream = friction.open_catalog(_catalog(catalog), cps.manifest)
-    ranking, problems = rank_mod.rank(friction.Evaluator(cps, engine_name), stream, by,
-                                      workers or friction.default_workers(), lambda it: _progress(it, "ranking"))
+    if scheduler:
+        from friction import cluster
+
+        ps = _policies(policy_set)
+        source, name, bad = _cluster_source(ps, _catalog(catalog))
+        with cluster.connect(scheduler) as client:
+            ranking, problems = cluster.rank_on_cluster(client, ps, source, name, by=by, engine=engine_name,
+                                                        blocksize=blocksize)
+        problems = bad + problems
+    else:
+        cps = friction.compile_policy_set(friction.load_policy_set(_policies(policy_set)))
+        stream = friction.open_catalog(_catalog(catalog), cps.manifest)
+        ranking, problems = rank_mod.rank(friction.Evaluator(cps, engine_name), stream, by,
+                                          workers or friction.default_workers(), lambda it: _progress(it, "ranking"))
     click.echo(report.render_rank(ranking, fmt, top or None), nl=False)
     _case_problems_exit(problems)
 

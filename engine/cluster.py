@@ -34,10 +34,12 @@ from .evaluate import Evaluator
 from .load import JsonLineResolver, iter_jsonl_blob, load_policy_set
 from .measure import tidy_number
 from .metrics import SCORES
+from .rank import Ranking, Tally, attribution_of, rank_groups, ranking_from
 from .report import RowEncoder
 
 __all__ = ["PolicyBundle", "bundle_policy_set", "compiled_from", "PartResult", "ClusterRun",
-           "parse_scheduler", "connect", "evaluate_on_cluster", "cases_as_jsonl", "DEFAULT_BLOCKSIZE"]
+           "parse_scheduler", "connect", "evaluate_on_cluster", "rank_on_cluster", "cases_as_jsonl",
+           "DEFAULT_BLOCKSIZE"]
 
 DEFAULT_BLOCKSIZE = 16 * 2 ** 20     # bytes of catalog per task: ~40k cases, a few seconds of work
 PART_NAME = "part-{:05d}.jsonl"
@@ -150,6 +152,24 @@ def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: i
     else:
         _write_part(out_dir, part, text)
     return res
+
+
+def _rank_block(bundle: PolicyBundle, block: bytes, first_line: int, catalog: str, engine: str,
+                groups: list[frozenset[int]]) -> Tally:
+    evaluator = _evaluator(bundle, engine, "summary")
+    resolve = JsonLineResolver(evaluator.cps.manifest, catalog)
+    t = Tally()
+    for item in iter_jsonl_blob(block, first_line):
+        case = resolve(item)
+        t.add(case if isinstance(case, Problem) else attribution_of(evaluator, case, groups))
+    return t
+
+
+def _merge_tallies(tallies: list[Tally]) -> Tally:
+    out = Tally()
+    for t in tallies:
+        out.merge(t)
+    return out
 
 
 def _write_part(out_dir: str, part: int, text: str) -> None:
@@ -331,3 +351,21 @@ def _write_totals(out_dir: str, run: ClusterRun) -> None:
     with fs.open(final + ".tmp", "w", encoding="utf-8") as f:
         f.write(json.dumps(doc, indent=2) + "\n")
     fs.mv(final + ".tmp", final)
+
+
+def rank_on_cluster(client: Any, policy_set: str, catalog: str | bytes, catalog_name: str, *, by: str = "effort",
+                    engine: str = "compiled", blocksize: int = DEFAULT_BLOCKSIZE) -> tuple[Ranking, list[Problem]]:
+    """`friction rank` on the cluster: each block's attribution is tallied in a worker and
+    the tallies are merged there; only the merged tally (one row per rule and group) comes
+    back. Equal to a local rank of the same catalog."""
+    import dask
+
+    cps = compile_policy_set(load_policy_set(policy_set))
+    keys, groups = rank_groups(cps)
+    shipped = client.scatter(bundle_policy_set(policy_set), broadcast=True)
+    blocks = _blocks(client, catalog, blocksize)
+    firsts = _first_lines(client, blocks)
+    futures = client.compute([dask.delayed(_rank_block)(shipped, b, first, catalog_name, engine, groups)
+                              for b, first in zip(blocks, firsts)])
+    total = client.submit(_merge_tallies, futures).result()
+    return ranking_from(cps, keys, groups, total, by), total.problems

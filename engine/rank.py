@@ -22,7 +22,8 @@ from .measure import tidy_number
 from .metrics import HEADLINE, SCORES
 from .model import Case
 
-__all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS"]
+__all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
+           "ranking_from"]
 
 RANK_METRICS = HEADLINE   # the metrics rank's table shows
 _KEYS = SCORES
@@ -80,41 +81,92 @@ class _Attribute:
         return attribution_of(self.evaluator, case, self.groups)
 
 
-def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by: str = "effort",
-         workers: int = 1, watch: Callable[[Iterator], Iterator] = iter) -> tuple[Ranking, list[Problem]]:
-    """Every rule's, owner's and cause's attribution over the cases, ranked; with the
-    problems of cases that could not be evaluated. `watch` wraps the stream of per-case
-    results (a progress bar)."""
-    cps = evaluator.cps
-    per_rule = {r.index: Attribution(r.id, cause=r.cause.value, owner=r.rule.owner) for r in cps.rules}
+def rank_groups(cps) -> tuple[list[tuple[str, str]], list[frozenset[int]]]:
+    """The groups rank removes together: ("owner", name) and ("cause", name), sorted, each
+    with its rules (indices)."""
     members: dict[tuple[str, str], set[int]] = defaultdict(set)
     for r in cps.rules:
         members["owner", r.rule.owner].add(r.index)
         members["cause", r.cause.value].add(r.index)
     keys = sorted(members)
-    groups = [frozenset(members[k]) for k in keys]
-    per_group = [Attribution(name, rules=len(members[key, name])) for key, name in keys]
-    items = cases if hasattr(cases, "prepare") else (x.case if isinstance(x, CaseResult) else x for x in cases)
-    problems: list[Problem] = []
-    n = 0
-    for res in watch(run_cases(_Attribute(evaluator, groups), items, workers)):
+    return keys, [frozenset(members[k]) for k in keys]
+
+
+@dataclass
+class Tally:
+    """Attribution summed over some cases: what one worker, or one block of a catalog on a
+    cluster, sends back; tallies of disjoint cases merge by adding."""
+
+    cases: int = 0
+    rules: dict[int, list] = field(default_factory=dict)    # rule index -> [cases fired, sums per key]
+    groups: dict[int, list] = field(default_factory=dict)   # group index -> likewise
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, res: tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]] | Problem) -> None:
         if isinstance(res, Problem):
-            problems.append(res)
-            continue
-        n += 1
-        rule_deltas, group_deltas = res
-        for table, deltas in ((per_rule, rule_deltas), (per_group, group_deltas)):
+            self.problems.append(res)
+            return
+        self.cases += 1
+        for table, deltas in zip((self.rules, self.groups), res):
             for i, delta in deltas:
-                a = table[i]
-                a.cases += 1
-                for k, d in zip(_KEYS, delta):
-                    a.removed[k] += d
-    for a in (*per_rule.values(), *per_group):
-        a.removed = {k: tidy_number(v) for k, v in a.removed.items()}
+                entry = table.get(i)
+                if entry is None:
+                    table[i] = [1, list(delta)]
+                else:
+                    entry[0] += 1
+                    entry[1] = [a + d for a, d in zip(entry[1], delta)]
+
+    def merge(self, other: "Tally") -> "Tally":
+        self.cases += other.cases
+        self.problems.extend(other.problems)
+        for mine, theirs in ((self.rules, other.rules), (self.groups, other.groups)):
+            for i, (n, sums) in theirs.items():
+                entry = mine.get(i)
+                if entry is None:
+                    mine[i] = [n, list(sums)]
+                else:
+                    entry[0] += n
+                    entry[1] = [a + b for a, b in zip(entry[1], sums)]
+        return self
+
+
+def tally(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem],
+          groups: Sequence[frozenset[int]], workers: int = 1,
+          watch: Callable[[Iterator], Iterator] = iter) -> Tally:
+    items = cases if hasattr(cases, "prepare") else (x.case if isinstance(x, CaseResult) else x for x in cases)
+    out = Tally()
+    for res in watch(run_cases(_Attribute(evaluator, groups), items, workers)):
+        out.add(res)
+    return out
+
+
+def ranking_from(cps, keys: Sequence[tuple[str, str]], groups: Sequence[frozenset[int]], t: Tally,
+                 by: str) -> Ranking:
+    """The ranking a tally of the whole catalog gives."""
+    def attribution(a: Attribution, entry: list | None) -> Attribution:
+        if entry is not None:
+            a.cases = entry[0]
+            a.removed = {k: tidy_number(v) for k, v in zip(_KEYS, entry[1])}
+        return a
+
+    rules = [attribution(Attribution(r.id, cause=r.cause.value, owner=r.rule.owner), t.rules.get(r.index))
+             for r in cps.rules]
+    per_group = [attribution(Attribution(name, rules=len(g)), t.groups.get(i))
+                 for i, ((_, name), g) in enumerate(zip(keys, groups))]
     owners = [a for (key, _), a in zip(keys, per_group) if key == "owner"]
     causes = [a for (key, _), a in zip(keys, per_group) if key == "cause"]
-    return Ranking(by=by, rules=_sorted(list(per_rule.values()), by), owners=_sorted(owners, by),
-                   causes=_sorted(causes, by), cases=n), problems
+    return Ranking(by=by, rules=_sorted(rules, by), owners=_sorted(owners, by), causes=_sorted(causes, by),
+                   cases=t.cases)
+
+
+def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by: str = "effort",
+         workers: int = 1, watch: Callable[[Iterator], Iterator] = iter) -> tuple[Ranking, list[Problem]]:
+    """Every rule's, owner's and cause's attribution over the cases, ranked; with the
+    problems of cases that could not be evaluated. `watch` wraps the stream of per-case
+    results (a progress bar)."""
+    keys, groups = rank_groups(evaluator.cps)
+    t = tally(evaluator, cases, groups, workers, watch)
+    return ranking_from(evaluator.cps, keys, groups, t, by), t.problems
 
 
 def _sorted(items: list[Attribution], by: str) -> list[Attribution]:

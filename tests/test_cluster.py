@@ -157,3 +157,13 @@ def test_cli_local_cluster_on_the_bundled_bank_equals_one_process():
     res = CliRunner().invoke(cli.main, ["evaluate", BANK, "--scheduler", "local:1"])
     assert res.exit_code == 0, res.output
     assert res.stdout == CliRunner().invoke(cli.main, ["evaluate", BANK, "--format", "jsonl"]).stdout
+
+
+def test_rank_on_the_cluster_equals_rank_in_one_process(client, workload):
+    policy, catalog = workload
+    local = CliRunner().invoke(cli.main, ["rank", policy, catalog, "--top", "0", "--format", "json"])
+    remote = CliRunner().invoke(cli.main, ["rank", policy, catalog, "--top", "0", "--format", "json",
+                                           "--scheduler", client.scheduler.address, "--blocksize", "30000"])
+    assert local.exit_code == remote.exit_code == 2          # the planted bad lines, reported by both
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+    assert remote.stderr.count("error:") == local.stderr.count("error:") == 4
