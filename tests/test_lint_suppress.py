@@ -166,3 +166,13 @@ def test_config_option_names_the_file(tmp_path):
     cfg.write_text('[lint]\nlevels = {shadowed-rule = "error"}\n')
     result = CliRunner().invoke(main, ["lint", str(folder), "--config", str(cfg)])
     assert result.exit_code == 1 and "error: rule shadowed" in result.output
+
+
+def test_a_pyproject_whose_tool_table_is_not_a_table_is_an_error_not_a_crash(tmp_path):
+    folder = write_set(tmp_path / "p", {"r.yaml": [SHADOWED, BROAD]})
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_text('[tool.friction]\nlint = 3\n')
+    [f] = [f for f in lint(folder) if f.code == "config"]
+    assert f.level == "error" and "[tool.friction.lint]" in f.message
+    cfg.write_text('tool = 3\n')
+    assert [f for f in lint(folder, config=cfg) if f.code == "config"] != []

@@ -73,8 +73,8 @@ def find_config(folder: str | Path) -> Path | None:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 return pyproject     # read_config reports why it cannot be read
-            if isinstance(data.get("tool"), dict) and isinstance(data["tool"].get("friction"), dict) \
-                    and "lint" in data["tool"]["friction"]:
+            friction = data.get("tool", {}).get("friction") if isinstance(data.get("tool"), dict) else None
+            if isinstance(friction, dict) and "lint" in friction:
                 return pyproject
     return None
 
@@ -94,16 +94,21 @@ def read_config(path: str | Path) -> tuple[LintConfig, list[Finding]]:
                                       f"bad TOML: {e}")]
     # pyproject.toml holds it under [tool.friction.lint]; any other file under [lint]
     pyproject = path.name == CONFIG_FILES[1]
-    table = data.get("tool", {}).get("friction", {}).get("lint", {}) if pyproject else data.get("lint", {})
+    table: object = data
+    for key in ("tool", "friction", "lint") if pyproject else ("lint",):
+        table = table.get(key, {}) if isinstance(table, dict) else None
     where = "[tool.friction.lint]" if pyproject else "[lint]"
     try:
         parsed = _Table.model_validate(table)
     except ValidationError as e:
         err = e.errors()[0]
-        key = ".".join(map(str, err["loc"]))
-        hint = did_you_mean(str(err["loc"][0]), _Table.model_fields) if err["type"] == "extra_forbidden" else ""
-        return LintConfig(), [Finding("error", "config", shown, _line_of(text, str(err["loc"][-1])), None,
-                                      f"{where} {key}: {err['msg']}{hint}")]
+        loc = err["loc"]
+        if not loc:
+            return LintConfig(), [Finding("error", "config", shown, _line_of(text, "lint"), None,
+                                          f"{where} must be a table (disable = [...], levels = {{...}})")]
+        hint = did_you_mean(str(loc[0]), _Table.model_fields) if err["type"] == "extra_forbidden" else ""
+        return LintConfig(), [Finding("error", "config", shown, _line_of(text, str(loc[-1])), None,
+                                      f"{where} {'.'.join(map(str, loc))}: {err['msg']}{hint}")]
     problems = []
     for code in (*parsed.disable, *parsed.levels):
         why = _why_not_suppressible(code)
