@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -26,6 +27,9 @@ _prepare: Callable[[Any], Case | Problem] | None = None
 def _start(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None) -> None:
     global _task, _prepare
     _task, _prepare = task, prepare
+    # Ctrl-C reaches the whole process group: the parent alone handles it (and ends the
+    # pool), so the workers print no tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _call(item: Any) -> Any:
@@ -64,15 +68,22 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
     # flight, so memory stays flat while the workers never wait for a window to drain.
     window = threading.BoundedSemaphore(workers * chunksize * 4)
 
+    stop = threading.Event()
+
     def feed() -> Iterator[Any]:
         for item in items:
-            window.acquire()
+            while not window.acquire(timeout=0.1):
+                if stop.is_set():   # the run ended early (Ctrl-C, a closed pipe): let the pool end
+                    return
             yield item
 
     if start_method is None:
         start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(start_method)
     with ctx.Pool(workers, initializer=_start, initargs=(task, prepare)) as pool:
-        for result in pool.imap(_call, feed(), chunksize):
-            window.release()
-            yield result
+        try:
+            for result in pool.imap(_call, feed(), chunksize):
+                window.release()
+                yield result
+        finally:
+            stop.set()

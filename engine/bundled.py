@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["bundled_path", "DEFAULT_POLICY_SET", "DEFAULT_CATALOG"]
+__all__ = ["bundled_path", "package_version", "DEFAULT_POLICY_SET", "DEFAULT_CATALOG"]
 
 DEFAULT_POLICY_SET = "policies/bank"
 DEFAULT_CATALOG = "cases/life-events.yaml"
@@ -21,3 +21,12 @@ def bundled_path(relative: str) -> str:
     if installed.exists() or _PACKAGE.name != "engine":
         return str(installed)
     return str(_PACKAGE.parent / relative)
+
+
+def package_version() -> str:
+    """The installed friction's version ("unknown" in a source tree never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("friction")
+    except PackageNotFoundError:
+        return "unknown"

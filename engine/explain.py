@@ -3,7 +3,7 @@ it, the conditions they matched with the case's actual values, and the chain of 
 that led there."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from .compile import CompiledPolicySet
@@ -11,7 +11,7 @@ from .evaluate import CaseResult
 from .measure import tidy_number
 from .model import Condition, When
 
-__all__ = ["Check", "Reason", "StepWhy", "Explanation", "explain", "describe", "holds"]
+__all__ = ["Check", "Reason", "StepWhy", "Explanation", "explain", "describe", "holds", "structure"]
 
 _SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
 NOT_SET = "not set"
@@ -54,11 +54,26 @@ def describe(c: Condition) -> str:
     return f"{c.attr} {_SYMBOL[c.op]} {_value(c.value)}"
 
 
+def structure(c: Condition) -> dict[str, Any]:
+    """A condition as JSON types: {"attribute", "operator", "value"} (a list for in/not_in),
+    or {"all": [...]} / {"any": [...]} of those; tools read this, people read `describe`."""
+    if c.all is not None:
+        return {"all": [structure(x) for x in c.all]}
+    if c.any is not None:
+        return {"any": [structure(x) for x in c.any]}
+    for key in ("step", "event"):   # conditions on steps and life events, where the language has them
+        if getattr(c, key, None) is not None:
+            return {key: list(getattr(c, key))}
+    return {"attribute": c.attr, "operator": c.op, "value": list(c.value) if isinstance(c.value, tuple) else c.value}
+
+
 @dataclass(frozen=True)
 class Check:
     condition: str
-    actual: dict[str, str]   # attribute -> its value in the case ("not set" if missing)
+    actual: dict[str, str]   # attribute -> its value in the case as text ("not set" if missing)
     holds: bool
+    when: dict[str, Any] = field(default_factory=dict)     # the condition, structured (see `structure`)
+    values: dict[str, Any] = field(default_factory=dict)   # attribute -> its typed value; None if missing
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,16 @@ class Explanation:
     attributes: dict[str, Any]
     steps: list[StepWhy] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: values keep their types (numbers, booleans, null for an attribute
+        the case does not have) and each check carries its condition structured."""
+        d = asdict(self)
+        for step in d["steps"]:
+            for reason in step["reasons"]:
+                reason["checks"] = [{"condition": c["condition"], "holds": c["holds"], "when": c["when"],
+                                     "actual": c["values"]} for c in reason["checks"]]
+        return d
+
 
 def _checks(when: When, facts: Mapping[str, Any]) -> tuple[Check, ...]:
     out = []
@@ -103,7 +128,7 @@ def _checks(when: When, facts: Mapping[str, Any]) -> tuple[Check, ...]:
     for c in conds:
         attrs = sorted(c.attributes())
         out.append(Check(describe(c), {a: _value(facts[a]) if a in facts else NOT_SET for a in attrs},
-                         holds(c, facts)))
+                         holds(c, facts), structure(c), {a: facts.get(a) for a in attrs}))
     return tuple(out)
 
 

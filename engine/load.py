@@ -5,25 +5,28 @@ sees everything wrong with it in one run.
 """
 from __future__ import annotations
 
+import codecs
 import io
+import itertools
 import json
 import math
 import os
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem, did_you_mean
-from .yamlio import LineDict, LineList, dump_yaml, parse_yaml, read_yaml, relative_path
+from .yamlio import LineDict, LineList, dump_yaml, parse_yaml, read_yaml, relative_path, unreadable_file
 from .model import (
     CUSTOMER_VISIBLE, EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, LIST_OPERATORS, ORDERED_OPERATORS, PERSONA_KEYS,
     Attribute, Case, CaseSpec, Catalog, Condition, Manifest, PolicySet, Rule, RuleFile, Step,
 )
 
 __all__ = ["MANIFEST_FILE", "load_policy_set", "read_policy_set", "policy_set_from_data", "load_catalog",
-           "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines", "iter_jsonl_blob", "open_catalog", "CaseResolver",
+           "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines", "iter_jsonl_blob", "open_catalog",
+           "open_catalog_stream", "catalog_from_yaml", "jsonl_lines", "rule_files_in", "unreadable_file", "CaseResolver",
            "CatalogStream", "JsonLine", "JsonLineResolver", "read_yaml",
            "parse_yaml"]
 
@@ -126,11 +129,10 @@ def read_policy_set(folder: str | os.PathLike) -> tuple[PolicySet | None, list[P
     manifest_path = folder / MANIFEST_FILE
     if not manifest_path.is_file():
         return None, [Problem(relative_path(folder), None, None, f"not a policy set: {MANIFEST_FILE} is missing")]
-    rule_files = sorted(p for p in folder.iterdir()
-                        if p.suffix in (".yaml", ".yml") and p.name != MANIFEST_FILE and p.is_file())
+    rule_files = rule_files_in(folder)
     problems: list[Problem] = []
     if not rule_files:
-        problems.append(Problem(relative_path(folder), None, None, "no rule files (*.yaml) beside the manifest"))
+        problems.append(Problem(relative_path(folder), None, None, "no rule files (*.yaml, *.yml) beside the manifest"))
     sources = []
     unreadable = False
     for path in [manifest_path, *rule_files]:
@@ -143,6 +145,16 @@ def read_policy_set(folder: str | os.PathLike) -> tuple[PolicySet | None, list[P
             unreadable = True
     policy_set = _build(str(folder), sources[0], sources[1:], problems, unreadable)
     return policy_set, problems
+
+
+def rule_files_in(folder: Path) -> list[Path]:
+    """Every *.yaml or *.yml beside the manifest, in any letter case. Symlinks that dangle or
+    loop and folders with such names are kept, so that reading them reports them: nothing
+    named like a rule file is skipped in silence. Hidden files (an editor's `.#rules.yaml`
+    lock) are not rule files."""
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() in (".yaml", ".yml") and p.name != MANIFEST_FILE
+                  and not p.name.startswith("."))
 
 
 def policy_set_from_data(manifest: Mapping, files: Mapping[str, Any], path: str = "<memory>") -> PolicySet:
@@ -380,8 +392,10 @@ class LoadedCatalog(BaseModel):
 
 def load_catalog(path: str | os.PathLike) -> LoadedCatalog:
     """Parse and validate a catalog's shape. Cases are checked against a manifest later."""
-    file = relative_path(Path(path))
-    raw = read_yaml(path)
+    return catalog_from_yaml(read_yaml(path), relative_path(Path(path)))
+
+
+def catalog_from_yaml(raw: Any, file: str) -> LoadedCatalog:
     if not isinstance(raw, Mapping):
         raise InputError(Problem(file, 1, None, "a catalog is a mapping with personas, events and cases"))
     problems: list[Problem] = []
@@ -522,26 +536,37 @@ def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[JsonLine]:
     try:
         f = open(path, "rb")   # decoded line by line: one bad line does not hide the rest
     except OSError as e:
-        raise InputError(Problem(file, None, None, f"cannot read: {e.strerror}")) from None
+        raise InputError(Problem(file, None, None, unreadable_file(path, e))) from None
     with f:
-        yield from _json_lines(f, 1)
+        yield from jsonl_lines(f)
 
 
 def iter_jsonl_blob(blob: bytes, first_line: int = 1) -> Iterator[JsonLine]:
     """The lines of a block of a JSON Lines catalog that starts at line `first_line` (a
     byte range cut at line ends, as a cluster worker reads it)."""
-    return _json_lines(io.BytesIO(blob), first_line)   # lines end at \n only, as in a file
+    return jsonl_lines(io.BytesIO(blob), first_line, whole=False)   # lines end at \n only, as in a file
 
 
-def _json_lines(raw_lines: Iterable[bytes], first_line: int) -> Iterator[JsonLine]:
-    for n, raw in enumerate(raw_lines, first_line):
+def jsonl_lines(f: Iterable[bytes], first_line: int = 1, whole: bool = True) -> Iterator[JsonLine]:
+    """The non-blank lines of a binary stream of JSON Lines. A line that cannot be decoded
+    is kept with its error, so it becomes an error row and the stream goes on. A byte-order
+    mark on the first line is dropped (some editors write one); a `whole` catalog with no
+    line at all is one error, as an empty YAML catalog is."""
+    empty = True
+    for n, raw in enumerate(f, first_line):
+        if n == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            yield JsonLine(n, "", f"not UTF-8 text ({e.reason})")
+            yield JsonLine(n, "", f"not UTF-8 text (byte {e.start + 1}: {e.reason})")
+            empty = False
             continue
         if text.strip():
+            empty = False
             yield JsonLine(n, text)
+    if empty and whole:
+        yield JsonLine(1, "", "the catalog holds no cases")
 
 
 class JsonLineResolver:
@@ -555,15 +580,26 @@ class JsonLineResolver:
         self.resolver = CaseResolver(manifest, file, track_ids=False, personas_are_labels=True)
 
     def __call__(self, item: JsonLine) -> Case | Problem:
+        try:
+            return self._resolve(item)
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            # untrusted text: whatever a line holds, it is one error row, never the end of the run
+            return Problem(self.file, item.line, None, f"cannot read this line: {e}")
+
+    def _resolve(self, item: JsonLine) -> Case | Problem:
         n, file = item.line, self.file
         if item.error:
             return Problem(file, n, None, item.error)
+        if "\x00" in item.text:
+            return Problem(file, n, None, f"a NUL byte at column {item.text.index(chr(0)) + 1}: not JSON text")
         try:
             raw = json.loads(item.text)
         except json.JSONDecodeError as e:
             return Problem(file, n, None, f"bad JSON: {e.msg} (column {e.colno})")
         except RecursionError:
             return Problem(file, n, None, "bad JSON: nested too deeply")
+        except ValueError as e:   # an integer of thousands of digits, past Python's limit
+            return Problem(file, n, None, f"bad JSON: {str(e).split(':')[0]}")
         cid = raw.get("id") if isinstance(raw, dict) else None
         subject = f"case {cid}" if isinstance(cid, str) else f"line {n}"
         if not isinstance(raw, dict):
@@ -596,6 +632,7 @@ class CatalogStream:
     loaded: LoadedCatalog | None          # the YAML catalog; None for JSON Lines
     raw: Iterable[Any]
     prepare: Callable[[Any], Case | Problem] | None = None
+    note: str | None = None               # something the user should know about how it was read
 
     def __iter__(self) -> Iterator[Case | Problem]:
         if self.prepare is None:
@@ -625,14 +662,64 @@ def _plain_case(raw: dict) -> bool:
 
 
 def open_catalog(path: str | os.PathLike, manifest: Manifest) -> CatalogStream:
-    """A YAML catalog, or JSON Lines if the name ends in `.jsonl` (streamed)."""
-    if str(path).endswith(".jsonl"):
+    """A YAML catalog, or JSON Lines (streamed): a name ending in `.jsonl`, or a `.json` file
+    whose first line is a whole JSON object with more lines after it (then `note` says so)."""
+    lower = str(path).lower()
+    note = None
+    if lower.endswith(".json") and _holds_json_lines(path):
+        note = f"{relative_path(Path(path))} holds JSON Lines (one case per line), read as such; name it .jsonl"
+    if lower.endswith(".jsonl") or note:
         file = relative_path(Path(path))
-        if not Path(path).is_file():
-            raise InputError(Problem(file, None, None, "no such file"))
-        return CatalogStream(file, None, iter_jsonl_lines(path), JsonLineResolver(manifest, file))
+        try:
+            f = open(path, "rb")
+        except OSError as e:
+            raise InputError(Problem(file, None, None, unreadable_file(path, e))) from None
+        return CatalogStream(file, None, _closing(f), JsonLineResolver(manifest, file), note)
     loaded = load_catalog(path)
     return CatalogStream(loaded.path, loaded, iter_cases(loaded, manifest))
+
+
+def open_catalog_stream(f: BinaryIO, name: str, manifest: Manifest) -> CatalogStream:
+    """A catalog from an open binary stream (standard input): JSON Lines, streamed, when
+    its first non-blank line is a whole JSON object; otherwise YAML, read whole."""
+    head = []
+    for raw in f:
+        head.append(raw)
+        if raw.strip():
+            break
+    if head and _json_object(head[-1]):
+        return CatalogStream(name, None, jsonl_lines(itertools.chain(head, f)), JsonLineResolver(manifest, name))
+    data = b"".join(head) + f.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(Problem(name, data.count(b"\n", 0, e.start) + 1, None, f"not UTF-8 text ({e.reason})")) from None
+    loaded = catalog_from_yaml(parse_yaml(text, name), name)
+    return CatalogStream(name, loaded, iter_cases(loaded, manifest))
+
+
+def _closing(f: BinaryIO) -> Iterator[JsonLine]:
+    with f:
+        yield from jsonl_lines(f)
+
+
+def _json_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw.decode("utf-8-sig")), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _holds_json_lines(path: str | os.PathLike) -> bool:
+    """A first line that is a whole JSON object and a second non-blank line: JSON Lines.
+    (A JSON catalog spans lines or holds a single one; YAML reads it as it is.)"""
+    try:
+        with open(path, "rb") as f:
+            lines = (raw for raw in f if raw.strip())
+            first = next(lines, None)
+            return first is not None and _json_object(first) and next(lines, None) is not None
+    except OSError:
+        return False   # the YAML reader reports why
 
 
 def _fast_check(spec: Attribute):

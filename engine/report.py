@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict
 from collections import Counter
 from typing import Any, NamedTuple, TextIO
 
@@ -13,6 +12,7 @@ from tabulate import tabulate
 
 from .errors import Problem
 from .evaluate import CaseResult, Evaluation, Row
+from .judge import FLAG_KINDS
 from .measure import tidy_number
 from .metrics import COLUMNS, HEADLINE, METRICS, SCORES
 
@@ -80,7 +80,7 @@ class RowEncoder:
                 text = json.dumps(err, ensure_ascii=False)
             elif self.fmt == "csv":
                 text = self._csv_line([err["id"] or "", "", "", "", *([""] * len(self.columns)), "",
-                                       f"{err['file']}:{err['line']}: {err['error']}"])
+                                       *([""] * len(FLAG_KINDS)), f"{err['file']}:{err['line']}: {err['error']}"])
             return Encoded(err["id"], None, (), text, None, err)
         if isinstance(row, Row):
             case, out = row.case, row.outcome
@@ -98,8 +98,9 @@ class RowEncoder:
             else:
                 text = json.dumps(case, ensure_ascii=False)[:-1] + ", " + out.fragment + "}"
         elif self.fmt == "csv":
+            per_kind = Counter(kinds)
             text = self._csv_line([case["id"], case["event"], case["persona"] or "", case["channel"],
-                                   *values, len(kinds), ""])
+                                   *values, len(kinds), *(per_kind[k] for k in FLAG_KINDS), ""])
         elif self.fmt == "json":
             data = row.as_dict() if isinstance(row, Row) else row
         return Encoded(case["id"], values, kinds, text, data)
@@ -123,7 +124,8 @@ class RowWriter:
         self.errors: list[dict[str, Any]] = []
         self.kept: list[Encoded] = []
         if fmt == "csv":
-            out.write(",".join(["case", "event", "persona", "channel", *columns, "flags", "error"]) + "\n")
+            out.write(",".join(["case", "event", "persona", "channel", *columns, "flags",
+                                *(f"flags:{k}" for k in FLAG_KINDS), "error"]) + "\n")
 
     def add(self, row: Encoded) -> None:
         if row.error is not None:
@@ -188,7 +190,7 @@ def evaluation_to_dict(ev: Evaluation) -> dict[str, Any]:
 
 def render_explain(ex, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(asdict(ex), indent=2, ensure_ascii=False, default=str) + "\n"
+        return json.dumps(ex.as_dict(), indent=2, ensure_ascii=False) + "\n"
     md = fmt == "markdown"
     attrs = ", ".join(f"{k}={_show(v)}" for k, v in ex.attributes.items())
     out = [f"{'## ' if md else ''}{ex.case_id}: life event {ex.event}, persona {ex.persona or '-'}, "
@@ -280,6 +282,8 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
 
 def render_rank(rk, fmt: str, top: int | None = None, metrics: tuple[str, ...] = ()) -> str:
     metrics = metrics or (*HEADLINE, "effort")
+    if rk.by not in metrics:   # the column ranked by is always shown
+        metrics = (*metrics[:-1], rk.by, metrics[-1]) if metrics[-1] == "effort" else (*metrics, rk.by)
     if fmt == "json":
         def dump(items):
             return [{"name": a.name, "cause": a.cause, "owner": a.owner, "rules": a.rules, "cases": a.cases,

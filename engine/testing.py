@@ -99,7 +99,8 @@ _SIMPLE = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])
 
 def register_profiles(load: bool = True) -> str:
     """Register the settings profiles and (with `load`) load the one named by
-    $FRICTION_HYPOTHESIS_PROFILE (default "ci"). Returns the profile name.
+    $FRICTION_HYPOTHESIS_PROFILE (default "ci"). Returns the profile name. A profile of
+    the same name registered before (a user's own "ci") is kept, not overwritten.
 
     - "ci": few examples, derandomized (every run tests the same examples, so CI is
       stable), no deadline, and a reproduction blob printed on failure;
@@ -111,9 +112,13 @@ def register_profiles(load: bool = True) -> str:
         deadline=None, print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    settings.register_profile("ci", max_examples=40, derandomize=True, **common)
-    settings.register_profile("dev", max_examples=20, **common)
-    settings.register_profile("thorough", max_examples=1000, **common)
+    ours = {"ci": dict(max_examples=40, derandomize=True, **common), "dev": dict(max_examples=20, **common),
+            "thorough": dict(max_examples=1000, **common)}
+    for profile, values in ours.items():
+        try:
+            settings.get_profile(profile)   # a profile of this name the user registered stays theirs
+        except InvalidArgument:
+            settings.register_profile(profile, **values)
     name = os.environ.get(PROFILE_ENV, "ci") or "ci"
     if name not in PROFILES:
         raise InvalidArgument(f"{PROFILE_ENV}={name!r}: choose one of {', '.join(PROFILES)}")

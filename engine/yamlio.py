@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -30,7 +31,8 @@ from yaml.scanner import Scanner
 
 from .errors import InputError, Problem
 
-__all__ = ["LineDict", "LineList", "dump_yaml", "parse_yaml", "read_yaml", "relative_path", "MAX_DEPTH", "ALIAS_BUDGET"]
+__all__ = ["LineDict", "LineList", "dump_yaml", "parse_yaml", "read_yaml", "relative_path", "unreadable_file", "MAX_DEPTH",
+           "ALIAS_BUDGET"]
 
 MAX_DEPTH = 100          # mappings and lists inside each other, aliases expanded
 ALIAS_BUDGET = 100_000   # nodes that aliases may add to a document, all aliases together
@@ -258,18 +260,28 @@ def parse_yaml(text: str, name: str) -> Any:
             loader.dispose()
 
 
+def unreadable_file(path: str | os.PathLike, e: OSError) -> str:
+    """Why a file cannot be opened, in words: a dangling or looping symlink says so."""
+    if e.errno == errno.ELOOP:
+        return "a symlink loop (it points back to itself)"
+    if isinstance(e, FileNotFoundError) and os.path.islink(path):
+        return f"a dangling symlink (to {os.readlink(path)}, which does not exist)"
+    if isinstance(e, FileNotFoundError):
+        return "no such file"
+    if isinstance(e, IsADirectoryError):
+        return "is a folder, expected a YAML file"
+    return f"cannot read: {e.strerror or e}"
+
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
     """Parse one YAML file; a syntax error becomes an InputError naming file and line."""
     path = relative_path(Path(path))
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except FileNotFoundError:
-        raise InputError(Problem(path, None, None, "no such file")) from None
-    except IsADirectoryError:
-        raise InputError(Problem(path, None, None, "is a folder, expected a YAML file")) from None
     except OSError as e:
-        raise InputError(Problem(path, None, None, f"cannot read: {e.strerror}")) from None
+        raise InputError(Problem(path, None, None, unreadable_file(path, e))) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

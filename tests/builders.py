@@ -49,3 +49,11 @@ def case(event: str = "move", channel: str = "web", cid: str = "c", **attrs: Any
 def evaluate_one(folder: Path, c: friction.Case, engine_name: str = "compiled") -> friction.CaseResult:
     cps = friction.compile_policy_set(friction.load_policy_set(folder))
     return friction.Evaluator(cps, engine_name).evaluate(c)
+
+
+def run_cli(*args: Any, input: str | None = None):
+    """`friction ARGS` in this process (click's runner), stdout and stderr apart."""
+    from click.testing import CliRunner
+
+    from friction import cli
+    return CliRunner().invoke(cli.main, [str(a) for a in args], input=input, catch_exceptions=False)

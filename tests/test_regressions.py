@@ -36,7 +36,7 @@ def test_explicit_metrics_key_is_checked_not_dropped(tmp_path):
     exp.write_text(yaml.safe_dump({"policy_set": str((tmp_path / "..").resolve() / "x"), "expectations": [
         {"name": "n", "select": {"event": "move"},
          "expect": {"no_flags": ["limit"], "metrics": {"steps": {"max": 0}}}}]}))
-    r = _cli("test", str(exp), "--policies", "tests/fixtures/tiny", "--catalog", "tests/fixtures/tiny-cases.yaml")
+    r = _cli("test", "tests/fixtures/tiny", "tests/fixtures/tiny-cases.yaml", "--expectations", str(exp))
     assert r.exit_code == 1 and "steps: expected at most 0" in r.stdout
 
 
@@ -77,7 +77,7 @@ def test_weights_and_limits_must_be_finite(key, value):
 def test_a_hand_edited_snapshot_is_bad_input_not_a_traceback(tmp_path, snapshot):
     f = tmp_path / "s.json"
     f.write_text(json.dumps(snapshot))
-    r = _cli("test", "--snapshot", str(f), "--catalog", "tests/fixtures/tiny-cases.yaml")
+    r = _cli("test", "tests/fixtures/tiny", "tests/fixtures/tiny-cases.yaml", "--snapshot", str(f))
     assert r.exit_code == 2 and "Traceback" not in r.output + r.stderr and r.stderr.startswith("error:")
 
 

@@ -18,6 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from friction import cli
+from friction.commands import shared
 import friction
 from test_metrics import EXPECTED as HAND_COUNTED
 
@@ -246,5 +247,5 @@ def test_progress_bar_on_a_terminal(monkeypatch):
 
     term = Terminal()
     monkeypatch.setattr(sys, "stderr", term)
-    assert list(cli._progress(iter(range(300)), "evaluating")) == list(range(300))
+    assert list(shared.progress(iter(range(300)), "evaluating")) == list(range(300))
     assert "evaluating" in term.getvalue() and "cases/s" in term.getvalue()

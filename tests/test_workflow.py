@@ -470,7 +470,7 @@ def test_snapshot_case_gone_from_the_catalog_fails(tmp_path):
     cat = yaml.safe_load((ROOT / TINY_CASES).read_text())
     cat["cases"] = [c for c in cat["cases"] if c["id"] != "move/abroad"]
     reduced.write_text(yaml.safe_dump(cat, sort_keys=False))
-    r = run("test", "--snapshot", lock, "--catalog", reduced)
+    r = run("test", TINY, reduced, "--snapshot", lock)
     assert r.exit_code == 1, r.stdout + r.stderr
     assert "FAIL snapshot: move/abroad: in the snapshot but no longer in the catalog" in r.stdout
     assert "1 missing" in r.stdout
@@ -543,7 +543,7 @@ def test_coverage_names_life_events_no_rule_handles(tmp_path):
 
 @pytest.mark.parametrize("engine_name", friction.ENGINES)
 def test_explain_names_rules_checks_and_chains(engine_name):
-    r = run("explain", "move/offline", "--policies", TINY, "--catalog", TINY_CASES, "--format", "json",
+    r = run("explain", TINY, TINY_CASES, "move/offline", "--format", "json",
             "--engine", engine_name)
     assert r.exit_code == 0, r.stderr
     ex = json.loads(r.stdout)
@@ -570,10 +570,13 @@ def test_explain_names_rules_checks_and_chains(engine_name):
         assert (reason["rule"], reason["cause"], reason["owner"], reason["where"], reason["on_steps"]) == \
             (rule, cause, owner, where, on), action
     # checks with the case's actual values
+    # checks with the case's actual values, typed, and each condition structured (issue #8.7)
     assert only_reason("upload proof")["checks"] == [
-        {"condition": "products ≥ 1", "actual": {"products": "2"}, "holds": True}]
+        {"condition": "products ≥ 1", "holds": True, "when": {"attribute": "products", "operator": "ge", "value": 1},
+         "actual": {"products": 2}}]
     assert only_reason("visit branch")["checks"] == [
-        {"condition": "digital = false", "actual": {"digital": "false"}, "holds": True}]
+        {"condition": "digital = false", "holds": True,
+         "when": {"attribute": "digital", "operator": "eq", "value": False}, "actual": {"digital": False}}]
     assert only_reason("fill form")["checks"] == [] and only_reason("fill form")["event"] == "move"
     assert only_reason("check proof")["event"] is None          # d.check tests no life event
     # chains: how each step came to be, from the case down
@@ -589,7 +592,7 @@ def test_explain_names_rules_checks_and_chains(engine_name):
 
 
 def test_explain_text_shows_the_chain_and_the_checks():
-    r = run("explain", "move/offline", "--policies", TINY, "--catalog", TINY_CASES)
+    r = run("explain", TINY, TINY_CASES, "move/offline")
     assert r.exit_code == 0
     assert "chain: upload proof [b.proof] → check proof [d.check] → confirm by phone [e.confirm]" in r.stdout
     assert "✓ products ≥ 1   (actual: products = 2)" in r.stdout
@@ -598,15 +601,16 @@ def test_explain_text_shows_the_chain_and_the_checks():
 
 def test_explain_check_shows_an_attribute_set_on_the_case_itself():
     # move/abroad: f.abroad tests region ≠ uk; region is set (to abroad) only by this case's attrs
-    r = run("explain", "move/abroad", "--policies", TINY, "--catalog", TINY_CASES, "--format", "json")
+    r = run("explain", TINY, TINY_CASES, "move/abroad", "--format", "json")
     ex = json.loads(r.stdout)
     (reason,) = next(s for s in ex["steps"] if s["action"] == "phone from abroad")["reasons"]
-    assert reason["checks"] == [{"condition": "region ≠ uk", "actual": {"region": "abroad"}, "holds": True}]
+    assert reason["checks"] == [{"condition": "region ≠ uk", "holds": True, "actual": {"region": "abroad"},
+                                 "when": {"attribute": "region", "operator": "ne", "value": "uk"}}]
     assert [s["action"] for s in ex["steps"]] == ["fill form", "phone from abroad"]
 
 
 def test_explain_unknown_case_exits_2_with_did_you_mean():
-    r = run("explain", "move/ofline", "--policies", TINY, "--catalog", TINY_CASES)
+    r = run("explain", TINY, TINY_CASES, "move/ofline")
     assert r.exit_code == 2
     assert "no case 'move/ofline'" in r.stderr and "did you mean 'move/offline'" in r.stderr
     assert r.stdout == ""

@@ -7,6 +7,8 @@ order in which either engine fires cannot change the result.
 """
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Protocol
 
 from ..compile import CompiledPolicySet
@@ -14,7 +16,7 @@ from ..errors import InputError
 from ..model import Case
 from ..trace import Trace
 
-__all__ = ["ENGINES", "Engine", "make_engine"]
+__all__ = ["ENGINES", "Engine", "make_engine", "rete_unavailable"]
 
 ENGINES = ("compiled", "rete")
 
@@ -31,11 +33,25 @@ class Engine(Protocol):
         ...
 
 
+@functools.cache
+def rete_unavailable() -> str | None:
+    """Why the rete engine cannot run on this Python, or None when it can."""
+    try:
+        import durable.engine  # noqa: F401
+    except ImportError as e:
+        return (f"the rete engine is unavailable on Python {sys.version_info.major}.{sys.version_info.minor}: "
+                f"durable_rules does not load there ({str(e).splitlines()[0]}); use --engine compiled")
+    return None
+
+
 def make_engine(name: str, cps: CompiledPolicySet) -> Engine:
     if name == "compiled":
         from .compiled import CompiledEngine
         return CompiledEngine(cps)
     if name == "rete":
+        why = rete_unavailable()
+        if why:
+            raise InputError(why)
         from .rete import ReteEngine
         return ReteEngine(cps)
     raise InputError(f"unknown engine '{name}' (choose {' or '.join(ENGINES)})")

@@ -1,0 +1,1 @@
+"""Command-line plumbing shared by the commands of friction.cli (click lives here and in cli.py only)."""
