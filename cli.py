@@ -631,3 +631,19 @@ def schema_cmd(kind: str, output: str | None) -> None:
     shared.emit(json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n", output)
 
 
+@main.command("compile")
+@shared.policy_set_argument
+@click.option("--show", is_flag=True, help="Print the generated Python matchers.")
+@shared.output_option
+def compile_cmd(policy_set: str | None, show: bool, output: str | None) -> None:
+    """Compile a policy set (a check that it loads); --show prints the generated source."""
+    cps = shared.compiled(policy_set)
+    if show:
+        shared.emit(cps.source, output)
+    else:
+        shared.emit(f"{cps.name} {cps.manifest.version}: {len(cps.rules)} rules, {len(cps.actions)} steps, "
+              f"{len(cps.manifest.events)} life events compiled\n", output)
+
+
+if __name__ == "__main__":
+    main()

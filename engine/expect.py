@@ -32,7 +32,7 @@ from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path, validate_model
 from .measure import tidy_number
-from .metrics import SCORES
+from .metrics import METRIC_ALIASES, SCORES
 from .model import FiniteFloat, Strict
 
 __all__ = [
@@ -100,7 +100,7 @@ class Expect(Strict):
 
     @classmethod
     def _allowed_keys(cls) -> set[str]:
-        return {"metrics", "steps_include", "steps_exclude", "no_flags", *SNAPSHOT_KEYS}
+        return {"metrics", "steps_include", "steps_exclude", "no_flags", *METRIC_ALIASES}
 
     @model_validator(mode="before")
     @classmethod
@@ -108,7 +108,8 @@ class Expect(Strict):
         """Metric bounds sit beside the other keys: `channels: {max: 2}`."""
         if isinstance(data, dict):
             data = dict(data)
-            inline = {k: data.pop(k) for k in list(data) if k in SNAPSHOT_KEYS}
+            # a metric's table column names it too: `chans: {max: 2}`
+            inline = {METRIC_ALIASES[k]: data.pop(k) for k in list(data) if k in METRIC_ALIASES}
             given = data.get("metrics")   # the long form, `metrics: {channels: {max: 2}}`, also works
             if given is None:
                 data["metrics"] = inline

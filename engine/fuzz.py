@@ -25,7 +25,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from .compile import CompiledPolicySet, CompiledRule
 from .errors import InputError, did_you_mean
 from .evaluate import CaseResult, Evaluator
-from .metrics import SCORES
+from .metrics import METRIC_ALIASES, SCORES
 from .model import LIST_OPERATORS, ORDERED_OPERATORS, Case, Condition, Manifest
 from .testing import cases as case_strategy
 
@@ -36,7 +36,7 @@ __all__ = ["Limit", "FuzzResult", "parse_limit", "manifest_limits", "fuzz", "awa
 REDUCE_CASES = 64
 REDUCE_BUDGET = 20_000
 
-_LIMIT = re.compile(r"^\s*([A-Za-z_]+)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+_LIMIT = re.compile(r"^\s*([A-Za-z_][A-Za-z_-]*)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 _OPS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b,
         ">": lambda a, b: a > b, "==": lambda a, b: a == b}
 LIMIT_KEYS = SCORES
@@ -63,9 +63,10 @@ def parse_limit(text: str) -> Limit:
     m = _LIMIT.match(text)
     if not m:
         raise InputError(f"--limit {text!r}: write it as METRIC<=N (or <, >=, >, ==), e.g. channels<=2")
-    metric, op, bound = m.group(1), m.group(2), float(m.group(3))
+    metric, op, bound = METRIC_ALIASES.get(m.group(1), m.group(1)), m.group(2), float(m.group(3))   # `chans` too
     if metric not in LIMIT_KEYS:
-        raise InputError(f"--limit {text!r}: unknown metric '{metric}'{did_you_mean(metric, LIMIT_KEYS)}")
+        names = [k for k, v in METRIC_ALIASES.items() if v in LIMIT_KEYS]
+        raise InputError(f"--limit {text!r}: unknown metric '{metric}'{did_you_mean(metric, names)}")
     return Limit(metric, op, bound)
 
 

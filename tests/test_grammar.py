@@ -134,3 +134,19 @@ def test_explain_json_has_typed_values_and_structured_conditions(tmp_path):
 def test_fuzz_help_says_what_the_budget_is():
     r = run("fuzz", "--help")
     assert "max_examples" in r.stdout and "shrinking" in r.stdout
+
+
+def test_table_columns_name_metrics_in_fuzz_limits_and_expectations(tmp_path):
+    short = run("fuzz", TINY, "--limit", "chans<=1", "--examples", "20", "--no-db", "--seed", "1")
+    long = run("fuzz", TINY, "--limit", "channels<=1", "--examples", "20", "--no-db", "--seed", "1")
+    assert short.exit_code == long.exit_code == 1 and short.stdout == long.stdout
+    assert run("fuzz", TINY, "--limit", "re-asks<=0", "--examples", "5", "--no-db", "--seed", "1").exit_code in (0, 1)
+    outputs = []
+    for key in ("chans", "channels"):
+        f = tmp_path / f"{key}.yaml"
+        f.write_text(json.dumps({"expectations": [{"name": "one channel", "select": {"event": "move"},
+                                                   "expect": {key: {"max": 1}}}]}), encoding="utf-8")
+        r = run("test", TINY, TINY_CASES, "--expectations", f)
+        assert r.exit_code == 1, r.stderr
+        outputs.append(r.stdout.replace(f"{key}.yaml", "F"))
+    assert outputs[0] == outputs[1] and "channels: expected at most 1" in outputs[0]
