@@ -1,7 +1,8 @@
 """The README is tested: every shell example in it (a fenced block whose first line is
 `$ friction ...`) runs here, and its output must be what the README shows. A line `...`
-(or `#   ...`) in the README stands for any number of lines left out; every other line
-must match exactly (trailing spaces aside). Commands exiting 2 are compared on stderr
+(or `#   ...`) in the README stands for any number of lines left out; a line ending in `…`
+shows the beginning of a longer line; every other line must match exactly (trailing spaces
+aside). Commands exiting 2 are compared on stderr
 (their one-line errors), the others on stdout. The README's catalog example must be valid
 for the bank, and its property-based test example must run as the README says.
 
@@ -75,6 +76,11 @@ def _elided(line: str) -> bool:
     return line.strip().lstrip("#").strip() == "..."
 
 
+def same(shown: str, actual: str) -> bool:
+    """A README line shows an output line whole, or its beginning when it ends with `…`."""
+    return actual.startswith(shown[:-1]) if shown.endswith("…") else shown == actual
+
+
 def matches(shown: list[str], actual: list[str]) -> bool:
     """`shown` with its `...` lines standing for any run of lines, against `actual`."""
     @functools.cache
@@ -83,7 +89,7 @@ def matches(shown: list[str], actual: list[str]) -> bool:
             return j == len(actual)
         if _elided(shown[i]):
             return any(match(i + 1, k) for k in range(j, len(actual) + 1))
-        return j < len(actual) and shown[i] == actual[j] and match(i + 1, j + 1)
+        return j < len(actual) and same(shown[i], actual[j]) and match(i + 1, j + 1)
     return match(0, 0)
 
 
@@ -100,18 +106,33 @@ def regenerate(shown: list[str], actual: list[str]) -> list[str]:
             current.append(x)
     if not segments:
         return actual
-    out, pos = [], 0
     head, ellipsis = segments[0]
-    out += actual[:len(head)] + [ellipsis]
+    out = [_like(x, a) for x, a in zip(head, actual)] + [ellipsis]
     pos = len(head)
-    for seg, ellipsis in segments[1:]:
-        first = seg[0].split()[0] if seg and seg[0].split() else None
-        start = next((i for i in range(pos, len(actual)) if first and actual[i].split()[:1] == [first]), pos)
-        out += actual[start:start + len(seg)] + [ellipsis]
+    for seg, ellipsis in [*segments[1:], (current, None)]:
+        start = _find(seg, actual, pos)
+        if ellipsis is None and start is None:
+            start = max(pos, len(actual) - len(seg))   # the tail: as many last lines as it had
+        start = pos if start is None else start
+        out += [_like(x, a) for x, a in zip(seg, actual[start:start + len(seg)])] + ([ellipsis] if ellipsis else [])
         pos = start + len(seg)
-    tail = current
-    out += actual[max(pos, len(actual) - len(tail)):] if tail else []
     return out
+
+
+def _find(seg: list[str], actual: list[str], pos: int) -> int | None:
+    """Where a README segment starts in the output: its first line, else its first word."""
+    if not seg:
+        return None
+    for test in (lambda a: same(seg[0], a), lambda a: a.split()[:1] == seg[0].split()[:1]):
+        hit = next((i for i in range(pos, len(actual)) if test(actual[i])), None)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _like(shown: str, actual: str) -> str:
+    """The output line as the README showed its old one: cut with `…` if that was."""
+    return actual[:len(shown) - 1] + "…" if shown.endswith("…") and len(actual) >= len(shown) else actual
 
 
 # --------------------------------------------------------------------------- running
@@ -148,7 +169,7 @@ def _cwd(block: Block, workspace: Path) -> Path:
 def run_example(block: Block, cwd: Path) -> tuple[int, list[str]]:
     args = shlex.split(block.command)
     assert args[0] == "friction"
-    env = {**os.environ, "COLUMNS": "200"}
+    env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "friction", *args[1:]], cwd=cwd, capture_output=True, text=True,
                        timeout=600, env=env)
     text = r.stderr if r.returncode == 2 else r.stdout
