@@ -553,9 +553,10 @@ def fuzz(policy_set: str | None, limits: tuple[str, ...], events: tuple[str, ...
 @click.option("--log", type=click.Path(dir_okay=False),
               help="An event log (XES or CSV): adds a section comparing the model with practice (needs --map).")
 @click.option("--map", "map_file", type=click.Path(dir_okay=False), help="The log's map (see `friction observe`).")
+@shared.workers_option
 @shared.engine_option
 def report_cmd(policy_set: str | None, catalog: str | None, output: str, baseline: str | None,
-               selection: str | None, log: str | None, map_file: str | None, engine_name: str) -> None:
+               selection: str | None, log: str | None, map_file: str | None, workers: int, engine_name: str) -> None:
     """One HTML page: the catalog's overview and a service blueprint per case (self-contained:
     open it from disk, print it, mail it). Exit 2 when a case could not be evaluated (the page
     lists it; every other case is drawn)."""
@@ -564,7 +565,8 @@ def report_cmd(policy_set: str | None, catalog: str | None, output: str, baselin
     sel = blueprint.parse_selection(selection)
     cat = shared.catalog_path(catalog)
     rep = blueprint.report_from_paths(shared.policy_set_path(policy_set), cat, baseline=baseline, selection=sel,
-                                      engine=engine_name, watch=lambda it: shared.progress(it, "drawing"))
+                                      engine=engine_name, watch=lambda it: shared.progress(it, "drawing"),
+                                      workers=workers or friction.default_workers())
     comparison = None
     if log is not None:
         cps = friction.compile_policy_set(friction.load_policy_set(shared.policy_set_path(policy_set)))

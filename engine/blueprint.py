@@ -22,6 +22,7 @@ from .explain import explain
 from .judge import FLAG_KINDS
 from .load import CatalogStream, load_policy_set, open_catalog
 from .measure import tidy_number
+from .metrics import EFFORT, METRICS, SCORES
 from .model import Case
 from .rank import Ranking, rank
 
@@ -287,60 +288,61 @@ def _worst_rows(rows: list[tuple], n: int) -> list[dict[str, Any]]:
 def build_report(cps: CompiledPolicySet, stream: CatalogStream, *, engine: str = "compiled",
                  selection: Selection = Selection(), baseline: CompiledPolicySet | None = None,
                  baseline_stream: CatalogStream | None = None,
-                 watch: Callable[[Iterator], Iterator] = iter) -> Report:
+                 watch: Callable[[Iterator], Iterator] = iter, workers: int = 1) -> Report:
     """The report of `cps` on a catalog. With `baseline` (and the same catalog opened for it as
-    `baseline_stream`), draft mode: `cps` is the draft, each case is drawn as-is then draft."""
+    `baseline_stream`), draft mode: `cps` is the draft, each case is drawn as-is then draft.
+    `workers` > 1: attribution (most of the time on a big catalog) in worker processes."""
     if baseline is not None:
         return _draft_report(baseline, cps, baseline_stream, stream, engine, selection, watch)
-    evaluator = Evaluator(cps, engine)
+    evaluator = Evaluator(cps, engine, detail="summary")
     ov = Overview()
     tally = CoverageTally()
     keeper = _Keeper(selection)
     worst: list[tuple] = []
     problems: list[Problem] = []
-    metrics: list[str] = []
 
     def cases() -> Iterator[Case]:
-        # The one pass over the catalog: each case is evaluated here for the overview and
-        # the blueprints, then handed on to rank for attribution.
-        nonlocal metrics
+        # The one pass over the catalog: each case's outcome (cached by the rules that fired,
+        # so most cases cost one firing) feeds the overview; the case goes on to rank for
+        # attribution. Only the cases to draw are kept, and evaluated in full at the end.
         for item in watch(iter(stream)):
             if isinstance(item, Problem):
                 problems.append(item)
                 continue
             try:
-                r = evaluator.evaluate(item)
+                fired, out = evaluator.outcome(item)
             except EngineError as e:
                 problems.append(Problem("<engine>", None, f"case {item.id}", str(e)))
                 continue
-            values = _values(r)
-            metrics = metrics or list(r.metrics.as_dict())
+            values = dict(zip(SCORES, out.values))
             ov.cases += 1
             _add(ov.totals, values)
-            ov.flags.update(f.kind for f in r.flags)
-            tally.add(r)
-            row = _row(r, values)
-            worst.append((-r.effort, r.case.id, row))
+            ov.flags.update(out.flag_kinds)
+            tally.add(fired, item)
+            worst.append((-values[EFFORT], item.id, _row(item, values, len(out.flag_kinds))))
             _bounded(worst)
-            keeper.offer(r.effort, r.case.id, (r,))
+            keeper.offer(values[EFFORT], item.id, (item,))
             yield item
 
-    ranking, _ = rank(evaluator, cases())
+    ranking, _ = rank(evaluator, cases(), workers=workers)
     ov.ranking = ranking
     ov.worst = _worst_rows(worst, TOP_CASES)
     ov.coverage = tally.coverage(cps, stream.loaded)
     chosen = keeper.chosen()
     _check_selection(selection, chosen, ov.cases)
-    views = [_case_view(r, [blueprint(cps, r, f"{cps.name} {cps.manifest.version}")]) for (r,) in chosen]
+    views = []
+    for (case,) in chosen:
+        r = evaluator.evaluate(case)
+        views.append(_case_view(r, [blueprint(cps, r, f"{cps.name} {cps.manifest.version}")]))
     return Report(policy_set=f"{cps.name} {cps.manifest.version}", catalog=stream.name, engine=engine,
-                  metrics=metrics, overview=ov, cases=views,
+                  metrics=list(METRICS), overview=ov, cases=views,
                   selection_note=_note(selection, len(views), ov.cases),
                   problems=list(dict.fromkeys(problems)))
 
 
 def report_from_paths(policy_set: str, catalog: str, *, baseline: str | None = None,
                       selection: Selection = Selection(), engine: str = "compiled",
-                      watch: Callable[[Iterator], Iterator] = iter) -> Report:
+                      watch: Callable[[Iterator], Iterator] = iter, workers: int = 1) -> Report:
     """Load, compile and draw: `friction report` and `friction serve` in one call."""
     cps = compile_policy_set(load_policy_set(policy_set))
     base = base_stream = None
@@ -348,12 +350,12 @@ def report_from_paths(policy_set: str, catalog: str, *, baseline: str | None = N
         base = compile_policy_set(load_policy_set(baseline))
         base_stream = open_catalog(catalog, base.manifest)
     return build_report(cps, open_catalog(catalog, cps.manifest), engine=engine, selection=selection,
-                        baseline=base, baseline_stream=base_stream, watch=watch)
+                        baseline=base, baseline_stream=base_stream, watch=watch, workers=workers)
 
 
-def _row(r: CaseResult, values: dict[str, float]) -> dict[str, Any]:
-    return {"id": r.case.id, "anchor": anchor(r.case.id), "event": r.case.event, "persona": r.case.persona,
-            "values": values, "flags": len(r.flags)}
+def _row(c: Case, values: dict[str, float], flags: int) -> dict[str, Any]:
+    return {"id": c.id, "anchor": anchor(c.id), "event": c.event, "persona": c.persona, "values": values,
+            "flags": flags}
 
 
 def _check_selection(sel: Selection, chosen: list, cases: int) -> None:
@@ -389,7 +391,6 @@ def _draft_report(base: CompiledPolicySet, draft: CompiledPolicySet, base_stream
     worst: list[tuple] = []
     changes: list[tuple] = []
     problems: list[Problem] = []
-    metrics: list[str] = []
     pairs = zip(iter(base_stream), iter(draft_stream), strict=True)
     for a_item, b_item in watch(_lockstep(pairs, base_stream.name)):
         ids = [x.id if isinstance(x, Case) else x.subject for x in (a_item, b_item)]
@@ -411,13 +412,12 @@ def _draft_report(base: CompiledPolicySet, draft: CompiledPolicySet, base_stream
         if a is None or b is None:
             continue
         cd = case_diff(a.case.id, a, b)
-        metrics = metrics or list(a.metrics.as_dict())
         ov.cases += 1
         _add(ov.totals, cd.before)
         _add(ov.totals_after, cd.after)
         ov.flags.update(f.kind for f in a.flags)
         ov.flags_after.update(f.kind for f in b.flags)
-        row = _row(a, cd.before) | {"after": cd.after, "delta": cd.delta}
+        row = _row(a.case, cd.before, len(a.flags)) | {"after": cd.after, "delta": cd.delta}
         worst.append((-a.effort, a.case.id, row))
         if cd.changed:
             ov.changed += 1
@@ -433,6 +433,6 @@ def _draft_report(base: CompiledPolicySet, draft: CompiledPolicySet, base_stream
     views = [_case_view(a, [blueprint(base, a, f"As-is: {bname}", cd.removed_steps, "removed"),
                             blueprint(draft, b, f"Draft: {dname}", cd.added_steps, "added")], cd)
              for a, b, cd in chosen]
-    return Report(policy_set=dname, baseline=bname, catalog=draft_stream.name, engine=engine, metrics=metrics,
+    return Report(policy_set=dname, baseline=bname, catalog=draft_stream.name, engine=engine, metrics=list(METRICS),
                   overview=ov, cases=views, selection_note=_note(selection, len(views), ov.cases),
                   problems=list(dict.fromkeys(problems)))

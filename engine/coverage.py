@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from .compile import CompiledPolicySet
-from .evaluate import CaseResult, Evaluation
+from .evaluate import Evaluation
 from .load import LoadedCatalog
+from .model import Case
 
 __all__ = ["Coverage", "CoverageTally", "coverage"]
 
@@ -39,7 +41,7 @@ def coverage(cps: CompiledPolicySet, evaluation: Evaluation, catalog: LoadedCata
     that its cases name."""
     tally = CoverageTally()
     for r in evaluation.results:
-        tally.add(r)
+        tally.add(r.trace.fired, r.case)
     return tally.coverage(cps, catalog)
 
 
@@ -53,12 +55,13 @@ class CoverageTally:
         self.personas: set[str] = set()
         self.events: Counter[str] = Counter()
 
-    def add(self, r: CaseResult) -> None:
-        self.fired |= r.trace.fired
-        self.events[r.case.event] += 1
-        if r.case.persona:
-            self.seen.add((r.case.event, r.case.persona))
-            self.personas.add(r.case.persona)
+    def add(self, fired: Iterable[int], case: Case) -> None:
+        """One case: the rules that fired for it."""
+        self.fired.update(fired)
+        self.events[case.event] += 1
+        if case.persona:
+            self.seen.add((case.event, case.persona))
+            self.personas.add(case.persona)
 
     def coverage(self, cps: CompiledPolicySet, catalog: LoadedCatalog | None) -> Coverage:
         unfired = []

@@ -217,14 +217,19 @@ class Evaluator:
 
     def row(self, case: Case) -> Row:
         """One case as an output row, from the cache when these rules fired before."""
-        fired = self.engine.fire(case)
-        key = (frozenset(fired), case.channel)
+        return Row(_case_fields(case), self.outcome(case)[1])
+
+    def outcome(self, case: Case) -> tuple[frozenset[int], Outcome]:
+        """The rules that fired for a case and its outcome, from the cache when these rules
+        fired before."""
+        fired = frozenset(self.engine.fire(case))
+        key = (fired, case.channel)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._remember(key, self.result(build_trace(self.cps, case, fired)))
         else:
             self._cache.move_to_end(key)
-        return Row(_case_fields(case), hit)
+        return fired, hit
 
     def _remember(self, key: tuple, result: CaseResult) -> Outcome:
         if self.detail == "full":

@@ -2,11 +2,9 @@
 bad cases. (tests/test_browser.py opens the page in Chromium.)"""
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
-import weakref
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +13,6 @@ import pytest
 import friction
 from builders import BASE_MANIFEST, rule, step, write_set
 from friction import blueprint
-from friction.evaluate import Evaluator
 from friction.page import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,26 +109,26 @@ def test_big_catalog_gets_the_worst_blueprints_and_says_so(tmp_path, monkeypatch
     assert [c.id for c in small.cases] == ["p0", "p1", "p2"]   # catalog order
 
 
-def test_overview_streams_without_holding_results(tmp_path, monkeypatch):
-    """A long JSON Lines catalog: the results alive at any time stay bounded by what is drawn."""
+def test_overview_streams_without_holding_cases(tmp_path, monkeypatch):
+    """A long JSON Lines catalog: what the report keeps of it stays bounded by what is drawn."""
     rows = [{"id": f"c{i:05d}", "event": "move", "attrs": {"products": i % 11}} for i in range(1500)]
     cat = jsonl(tmp_path / "c.jsonl", rows)
-    live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # results are unhashable
     peak = [0]
-    evaluate = Evaluator.evaluate
 
-    def tracked(self, case):
-        r = evaluate(self, case)
-        live[case.id] = r
-        if len(live) % 50 == 0 or case.id.endswith("99"):
-            gc.collect()
-            peak[0] = max(peak[0], len(live))
-        return r
+    class Watched(blueprint._Keeper):
+        def offer(self, key, cid, item):
+            super().offer(key, cid, item)
+            peak[0] = max(peak[0], len(self.all or ()) + len(self.worst) + len(self.matched))
 
-    monkeypatch.setattr(Evaluator, "evaluate", tracked)
+    monkeypatch.setattr(blueprint, "_Keeper", Watched)
     rep = report(counted_set(tmp_path), cat, selection=blueprint.parse_selection("worst:3"))
-    assert rep.overview.cases == 1500
-    assert 0 < peak[0] <= 2 * 3 + 64 + 50, peak[0]
+    assert rep.overview.cases == 1500 and rep.overview.totals["customer_steps"] == sum(
+        1 + (p >= 3) + (p >= 6) for p in (i % 11 for i in range(1500)))
+    assert [c.id for c in rep.cases] == ["c00006", "c00007", "c00008"]   # effort 3, first ids
+    assert 0 < peak[0] <= 2 * 3 + 64 + 1, peak[0]
+    default = report(counted_set(tmp_path), cat)
+    assert len(default.cases) == blueprint.WORST_DEFAULT
+    assert peak[0] <= blueprint.ALL_UP_TO + 1 + 2 * blueprint.WORST_DEFAULT + 64
 
 
 def test_bad_case_is_listed_others_drawn_exit_2(tmp_path):
@@ -173,3 +170,14 @@ def test_serve_binds_loopback_only_and_shows_load_problems(tmp_path):
     t = "".join(parse(html).text)
     assert "bad.yaml:2" in t and "rule y" in t and "mvoe" in t   # the load problem, with file, line and rule
     assert "unknown-event" in t                                  # and lint's finding on it
+
+
+def test_attribution_in_workers_gives_the_same_overview(tmp_path):
+    rows = [{"id": f"p{i}", "event": "move", "attrs": {"products": i % 9}} for i in range(40)]
+    cat = jsonl(tmp_path / "c.jsonl", rows)
+    one, two = (report(counted_set(tmp_path), cat, workers=w) for w in (1, 2))
+    # by hand: b.two fires for products >= 3 (6 of every 9), c.three for >= 6 (3 of every 9); each adds 1 step
+    assert {a.name: a.removed["customer_steps"] for a in one.overview.ranking.rules} == {
+        "a.one": 40, "b.two": sum(i % 9 >= 3 for i in range(40)), "c.three": sum(i % 9 >= 6 for i in range(40))}
+    assert [(a.name, a.removed) for a in one.overview.ranking.rules] == [(a.name, a.removed) for a in two.overview.ranking.rules]
+    assert one.overview.totals == two.overview.totals and [c.id for c in one.cases] == [c.id for c in two.cases]
