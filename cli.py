@@ -85,7 +85,9 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
     writer = None
     try:
         with target or shared.Stdout() as out:
-            writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, stream.name)
+            cap = cps.manifest.capacity
+            writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, stream.name,
+                                      capacity=cap if friction.capacity.capacity_configured(cap) else None)
             encoder = report.RowEncoder(fmt)
             rows = friction.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
                                       workers or friction.default_workers())

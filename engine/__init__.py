@@ -5,6 +5,7 @@ the friction they make, on the customer's side and the staff's.
     cps = compile_policy_set(load_policy_set("policies/bank"))
     ev = evaluate_catalog(cps, load_catalog("cases/life-events.yaml"))
 """
+from . import capacity
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, FrictionError, InputError, Problem
 from .evaluate import CaseResult, Evaluation, Evaluator, evaluate_catalog, evaluate_paths

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .metrics import StepFacts
-from .model import Case, Cause, Condition, PolicySet, Rule, Step, When
+from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Capacity, Case, Cause, Condition, PolicySet, Rule, Step, When
 
 __all__ = ["CompiledRule", "CompiledPolicySet", "compile_policy_set"]
 
@@ -107,10 +107,19 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         source=source, matchers=_matchers(source, policy_set.name),
         rule_index={r.id: r.index for r in rules},
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
-        step_facts=tuple(StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs)
-                         for s in steps),
+        step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},
     )
+
+
+def _step_facts(s: Step, cap: Capacity) -> StepFacts:
+    """A step's facts with its minutes resolved (own, else its lane's default) and its cost."""
+    minutes = s.minutes if s.minutes is not None else cap.minutes.get(s.lane, 0.0)
+    customer = s.customer_minutes if s.customer_minutes is not None else cap.customer_minutes.get(s.lane, 0.0)
+    contact = s.lane in CUSTOMER_VISIBLE and s.channel != INTERNAL_CHANNEL
+    cost = minutes * cap.cost_per_minute(s.department) + (cap.cost_per_contact(s.channel) if contact else 0.0)
+    return StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs,
+                     minutes=minutes, customer_minutes=customer, cost=cost)
 
 
 def _matchers(source: str, name: str) -> dict[str, Callable]:

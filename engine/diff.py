@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .capacity import burden_shift, capacity_configured
 from .evaluate import CaseResult, Evaluation
 from .judge import Flag
 from .measure import tidy_number
@@ -47,6 +48,9 @@ class Diff:
     totals_before: dict[str, float]
     totals_after: dict[str, float]
     problems: list = field(default_factory=list)
+    yearly_before: dict | None = None   # each side's yearly figures (capacity.YearlyLoad.report)
+    yearly_after: dict | None = None
+    findings: list[dict] = field(default_factory=list)   # burden-shift findings
 
     @property
     def totals_delta(self) -> dict[str, float]:
@@ -106,11 +110,18 @@ def diff(baseline: Evaluation, draft: Evaluation) -> Diff:
     order = list(before) + [k for k in after if k not in before]
     cases = [case_diff(k[0], before.get(k), after.get(k)) for k in order]
     tb, ta = baseline.totals, draft.totals
+    yearly: dict = {}
+    if any(ev.cps is not None and capacity_configured(ev.cps.manifest.capacity) for ev in (baseline, draft)):
+        cap = draft.cps.manifest.capacity
+        yb, ya = baseline.yearly, draft.yearly
+        yearly = {"yearly_before": yb.report(baseline.cps.manifest.capacity), "yearly_after": ya.report(cap),
+                  "findings": burden_shift(yb, ya, cap)}
     return Diff(
         baseline=f"{baseline.policy_set} {baseline.version}", draft=f"{draft.policy_set} {draft.version}",
         catalog=baseline.catalog, cases=cases,
         totals_before={k: tb[k] for k in DIFF_KEYS}, totals_after={k: ta[k] for k in DIFF_KEYS},
         problems=list(dict.fromkeys([*baseline.problems, *draft.problems])),  # a bad case once, not per set
+        **yearly,
     )
 
 

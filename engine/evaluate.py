@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from .capacity import CaseLoad, YearlyLoad, capacity_configured, case_load, yearly_load
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
@@ -36,6 +37,12 @@ class CaseResult:
     @property
     def trace(self) -> Trace:
         return self.journey.trace
+
+    @property
+    def load(self) -> CaseLoad:
+        """Minutes per department and contacts per channel of this journey, before volume."""
+        facts = self.journey.cps.step_facts
+        return case_load([facts[s.id] for s in self.journey.steps], [s.rules for s in self.journey.steps])
 
     def __repr__(self) -> str:   # the dataclass repr holds the whole trace and journey
         return (f"CaseResult(case={self.case.id!r}, steps={self.metrics.steps}, effort={self.effort:g}, "
@@ -106,6 +113,18 @@ class Evaluation:
         t["effort"] = sum(r.effort for r in self.results)
         return t
 
+    @property
+    def yearly(self) -> YearlyLoad:
+        """Volume-weighted load over the catalog (time-driven activity-based costing)."""
+        return yearly_load((r.load, r.case.volume, r.effort) for r in self.results)
+
+    def yearly_report(self) -> dict[str, Any] | None:
+        """The yearly figures (see capacity.YearlyLoad.report); None when the set gives no
+        minutes, capacities or costs."""
+        if self.cps is None or not capacity_configured(self.cps.manifest.capacity):
+            return None
+        return self.yearly.report(self.cps.manifest.capacity)
+
     def records(self) -> list[dict[str, Any]]:
         """Every case as a flat row (see CaseResult.record): `pandas.DataFrame(ev.records())`."""
         return [r.record() for r in self.results]
@@ -124,6 +143,7 @@ class Outcome:
     values: tuple[float, ...]        # METRICS then effort, for writers' totals
     flag_kinds: tuple[str, ...]
     fragment: str   # '"metrics": ..., "effort": ..., "journey": [...], "flags": [...]'
+    load: CaseLoad | None = None    # minutes per department and contacts per channel, before volume
 
     @property
     def shared(self) -> dict[str, Any]:
@@ -136,6 +156,7 @@ class Row:
 
     case: dict[str, Any]
     outcome: Outcome
+    volume: float = 1   # cases a year: applied when totalling, never inside the shared outcome
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.case, **self.outcome.shared}
@@ -217,7 +238,7 @@ class Evaluator:
 
     def row(self, case: Case) -> Row:
         """One case as an output row, from the cache when these rules fired before."""
-        return Row(_case_fields(case), self.outcome(case)[1])
+        return Row(_case_fields(case), self.outcome(case)[1], case.volume)
 
     def outcome(self, case: Case) -> tuple[frozenset[int], Outcome]:
         """The rules that fired for a case and its outcome, from the cache when these rules
@@ -238,7 +259,8 @@ class Evaluator:
         else:
             shared = result.summary()
         out = Outcome((*(result.metrics[m] for m in METRICS), result.effort),
-                      tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1])
+                      tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1],
+                      result.load)
         self._cache[key] = out
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

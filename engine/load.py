@@ -419,8 +419,10 @@ class CaseResolver:
 
     def __init__(self, manifest: Manifest, file: str, personas: Mapping[str, Mapping[str, Any]] = {},
                  persona_lines: Mapping[str, int] = {}, channel: str | None = None, track_ids: bool = True,
-                 personas_are_labels: bool = False):
+                 personas_are_labels: bool = False, per_year: Mapping[str, float] = {}):
         self.manifest, self.file, self.channel = manifest, file, channel
+        self.per_year = dict(per_year)
+        self.shares: dict[str, float] = {}
         self.personas_are_labels = personas_are_labels
         # A YAML catalog is checked for duplicate ids; a stream is not (that would keep every id).
         self.track_ids = track_ids
@@ -435,6 +437,13 @@ class CaseResolver:
             own = {k: v for k, v in attrs.items() if k not in PERSONA_KEYS}
             persona_channel = attrs.get("channel")
             bad = _attribute_problems(own, manifest)
+            share = attrs.get("share")
+            if share is not None:
+                if type(share) not in (int, float) or not 0 <= share <= 1:
+                    bad.append(f"share must be a number from 0 to 1 (its part of each life event's per_year), "
+                               f"got {share!r}")
+                else:
+                    self.shares[name] = share
             if persona_channel is not None and persona_channel not in manifest.channels:
                 bad.append(f"unknown channel '{persona_channel}'{did_you_mean(persona_channel, manifest.channels)}")
             self.problems += [Problem(file, persona_lines.get(name), f"persona {name}", why) for why in bad]
@@ -481,15 +490,21 @@ class CaseResolver:
             why.append(f"unknown start channel '{channel}'{did_you_mean(channel, manifest.channels)}")
         if why:
             return [Problem(self.file, line, subject, w) for w in why]
+        volume = getattr(spec, "volume", None)
+        if volume is None:   # TDABC volume: events a year × this persona's share of them
+            volume = self.per_year.get(spec.event, 1) * self.shares.get(spec.persona or "", 1)
         return Case(id=cid, event=spec.event, persona=spec.persona, channel=channel,
-                    attrs=dict(sorted(attrs.items())))
+                    attrs=dict(sorted(attrs.items())), volume=volume)
 
 
 def iter_cases(loaded: LoadedCatalog, manifest: Manifest) -> Iterator[Case | Problem]:
     """Every case of a YAML catalog, in catalog order (explicit cases, then expanded ones),
     interleaved with the problems of the cases that are bad. A bad case stops nothing."""
     cat, file = loaded.catalog, loaded.path
-    resolver = CaseResolver(manifest, file, cat.personas, loaded.persona_lines, cat.channel)
+    resolver = CaseResolver(manifest, file, cat.personas, loaded.persona_lines, cat.channel,
+                            per_year=cat.per_year)
+    for event in sorted(set(cat.per_year) - set(manifest.events)):
+        yield Problem(file, 1, None, f"per_year: unknown life event '{event}'{did_you_mean(event, manifest.events)}")
     yield from resolver.problems
     produced = False
     for i, raw in enumerate(loaded.raw_cases):
@@ -641,6 +656,7 @@ class CatalogStream:
 
 
 _CASE_KEYS = frozenset(CaseSpec.model_fields)
+_PLAIN_KEYS = _CASE_KEYS - {"volume"}   # a line with a volume goes through the validator
 
 
 class _Line(NamedTuple):
@@ -656,7 +672,7 @@ class _Line(NamedTuple):
 def _plain_case(raw: dict) -> bool:
     """True when `raw` is exactly what CaseSpec would accept unchanged (attribute values are
     checked against the manifest by the resolver either way)."""
-    return (raw.keys() <= _CASE_KEYS and type(raw.get("event")) is str
+    return (raw.keys() <= _PLAIN_KEYS and type(raw.get("event")) is str
             and all(raw.get(k) is None or type(raw[k]) is str for k in ("id", "persona", "channel"))
             and type(raw.get("attrs", {})) is dict and all(type(k) is str for k in raw.get("attrs", {})))
 

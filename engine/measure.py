@@ -83,6 +83,9 @@ def measure_steps(steps: Sequence[StepFacts], edges: Iterable[tuple[int, int]], 
         repeated_asks=sum(k - 1 for k in asked.values()),
         elapsed_days=tidy_number(elapsed_days),
         policy_steps=len(set(policy_made)),
+        staff_minutes=tidy_number(sum(s.minutes for s in steps)),
+        customer_minutes=tidy_number(sum(s.customer_minutes for s in steps)),
+        cost=tidy_number(sum(s.cost for s in steps)),
     )
 
 

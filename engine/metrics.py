@@ -45,6 +45,14 @@ REGISTRY: tuple[Metric, ...] = (
            weight=0.5, headline=True),
     Metric("policy_steps", "policy", "both",
            "steps that disappear when every `policy` and `practice` rule is removed"),
+    # Time-driven activity-based costing (Kaplan & Anderson): minutes per step, set by the rules.
+    Metric("staff_minutes", "staff-min", "staff",
+           "Σ over steps of `minutes`, staff handling time (lane default from `capacity.minutes`)", kind=float),
+    Metric("customer_minutes", "cust-min", "customer",
+           "Σ over steps of `customer_minutes` (lane default from `capacity.customer_minutes`)", kind=float),
+    Metric("cost", "cost", "staff",
+           "Σ over steps of minutes × the department's cost per minute, plus each contact's `cost_per_contact`",
+           kind=float),
 )
 
 EFFORT = "effort"   # Σ weight × metric: not a metric of its own, but compared like one
@@ -84,3 +92,6 @@ class StepFacts(NamedTuple):
     days: float = 0.0
     informs: bool = False   # the organisation tells the customer something (a letter, a message)
     fee: float = 0.0        # what the customer pays for it
+    minutes: float = 0.0    # staff handling time of its department
+    customer_minutes: float = 0.0
+    cost: float = 0.0       # minutes × the department's cost per minute + the channel's cost per contact

@@ -31,7 +31,7 @@ from .metrics import DEFAULT_WEIGHTS, METRICS, SCORES
 __all__ = [
     "Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "LintOptions", "Manifest",
     "METRICS", "OPERATORS", "PolicySet", "Rule", "Scalar", "Step", "Thresholds", "When",
-    "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL",
+    "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL", "Capacity", "DepartmentCapacity", "ChannelCost",
 ]
 
 def _scalar(v: Any) -> Any:
@@ -82,6 +82,8 @@ LIST_OPERATORS = frozenset({"in", "not_in"})
 # steps, and effort (weights x metrics) over a catalog of a billion cases.
 MAX_DAYS = 1e6
 MAX_WEIGHT = 1e6
+MAX_MINUTES = 1e6        # a step's handling time (about two years)
+MAX_VOLUME = 1e12        # cases a year, and any capacity or money figure
 
 INT_LIMIT = 2 ** 63 - 1      # int attributes: 64-bit integers
 EXACT_LIMIT = 2 ** 53        # int values of number attributes: exact as doubles
@@ -243,6 +245,10 @@ class Step(Strict):
     """Steps (by action) this one comes after, when they are in the journey."""
     informs: Annotated[bool, StrictMode()] = False  # true/false only (`yes` and 1 are not booleans)
     """A status message or letter to the customer: the customer is told, not asked to act."""
+    minutes: Annotated[float, StrictMode()] | None = Field(default=None, ge=0, le=MAX_MINUTES)
+    """Staff handling time of its department, in minutes (default: the manifest's `capacity.minutes` for its lane)."""
+    customer_minutes: Annotated[float, StrictMode()] | None = Field(default=None, ge=0, le=MAX_MINUTES)
+    """The customer's own time, travel included, in minutes (default: `capacity.customer_minutes` for its lane)."""
 
     _tuples = field_validator("asks", mode="before")(lambda v: _as_tuple(v))
     _steps = field_validator("after", mode="before")(lambda v: _names(v))
@@ -404,6 +410,77 @@ class Thresholds(Strict):
     """Flag a step that takes longer than this with no word to the customer."""
 
 
+Amount = Annotated[float, StrictMode(), Field(ge=0, le=MAX_VOLUME, allow_inf_nan=False)]
+Minutes = Annotated[float, StrictMode(), Field(ge=0, le=MAX_MINUTES, allow_inf_nan=False)]
+
+
+class DepartmentCapacity(Strict):
+    """A department's practical capacity (TDABC) and its capacity cost rate."""
+
+    capacity_hours: Amount | None = None
+    """Practical capacity: staff hours a year available for the work (not paid hours)."""
+    fte: Amount | None = None
+    """Full-time equivalents; capacity is fte × the manifest's `practical_hours_per_fte`."""
+    cost_per_hour: Amount = 0
+    """Cost of one hour of the department's practical capacity (the capacity cost rate × 60)."""
+    source: str | None = None
+    """Where the figures come from, or the assumption they rest on."""
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> "DepartmentCapacity":
+        if self.capacity_hours is not None and self.fte is not None:
+            raise PydanticCustomError("capacity", "give capacity_hours or fte, not both", {})
+        return self
+
+
+class ChannelCost(Strict):
+    """What one contact in a channel costs apart from staff time (postage, telephony, a branch)."""
+
+    cost_per_contact: Amount = 0
+    """Cost of one contact: a customer-visible step in this channel."""
+    source: str | None = None
+    """Where the figure comes from, or the assumption it rests on."""
+
+
+class Capacity(Strict):
+    """Time-driven activity-based costing: minutes per step, cost rates and practical
+    capacity. Everything is optional: a set without it has zero minutes and costs."""
+
+    minutes: dict[Lane, Minutes] = {}
+    """Staff minutes of a step of this lane that does not give its own `minutes`."""
+    customer_minutes: dict[Lane, Minutes] = {}
+    """Customer minutes of a step of this lane that does not give its own `customer_minutes`."""
+    practical_hours_per_fte: Amount | None = None
+    """Practical hours one FTE gives a year (TDABC: about 80% of paid hours)."""
+    departments: dict[str, DepartmentCapacity] = {}
+    """Practical capacity and cost per staff hour, by department."""
+    channels: dict[str, ChannelCost] = {}
+    """Cost per contact, by channel."""
+    burden_shift_hours: Amount = 0
+    """`diff` flags burden-shift when a draft lowers customer effort or minutes and raises a
+    department's yearly hours by more than this (or past its practical capacity)."""
+    source: str | None = None
+    """Where the figures come from, or the assumptions they rest on."""
+
+    def capacity_hours(self, department: str) -> float | None:
+        d = self.departments.get(department)
+        if d is None:
+            return None
+        if d.capacity_hours is not None:
+            return d.capacity_hours
+        if d.fte is not None and self.practical_hours_per_fte is not None:
+            return d.fte * self.practical_hours_per_fte
+        return None
+
+    def cost_per_minute(self, department: str) -> float:
+        d = self.departments.get(department)
+        return d.cost_per_hour / 60 if d else 0.0
+
+    def cost_per_contact(self, channel: str) -> float:
+        c = self.channels.get(channel)
+        return c.cost_per_contact if c else 0.0
+
+
 class Manifest(Strict):
     name: str = Field(min_length=1)
     """Name of the policy set."""
@@ -427,6 +504,8 @@ class Manifest(Strict):
     """The set's own limits: a case over one gets a limit flag."""
     weights: dict[MetricName, Weight] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     """Weight of each metric in the effort score (these replace the defaults; within ±1,000,000)."""
+    capacity: Capacity = Capacity()
+    """Minutes per lane, practical capacity and costs (time-driven activity-based costing)."""
 
     @field_validator("version", mode="before")
     @classmethod
@@ -461,6 +540,22 @@ class Manifest(Strict):
         if v is not None and channels is not None and v not in channels:
             raise ValueError(f"'{v}' is not one of the channels{did_you_mean(v, channels)}")
         return v
+
+    @model_validator(mode="after")
+    def _capacity_names(self) -> "Manifest":
+        cap = self.capacity
+        for what, names, known in (("department", cap.departments, self.departments),
+                                   ("channel", cap.channels, self.channels)):
+            for name in names:
+                if name not in known:
+                    raise PydanticCustomError("capacity", "capacity: unknown {what} '{name}'{hint}",
+                                              {"what": what, "name": name, "hint": did_you_mean(name, known)})
+        for name, d in cap.departments.items():
+            if d.fte is not None and cap.practical_hours_per_fte is None:
+                raise PydanticCustomError(
+                    "capacity", "capacity: department '{name}' gives fte, so practical_hours_per_fte is needed",
+                    {"name": name})
+        return self
 
     @property
     def default_channel(self) -> str:
@@ -498,9 +593,11 @@ class CaseSpec(Strict):
     """The channel the customer starts in."""
     attrs: dict[str, Scalar] = {}
     """Attributes set for this case (over the persona's and the manifest's defaults)."""
+    volume: Amount | None = None
+    """How many such cases a year (overrides the event's per_year × the persona's share)."""
 
 
-PERSONA_KEYS = frozenset({"channel", "description"})  # the rest of a persona are attributes
+PERSONA_KEYS = frozenset({"channel", "description", "share", "source"})  # the rest of a persona are attributes
 
 
 class Catalog(Strict):
@@ -514,6 +611,8 @@ class Catalog(Strict):
     """Also make a case of every event x every persona."""
     channel: str | None = None    # start channel for expanded cases without one
     """Start channel for expanded cases without one."""
+    per_year: dict[str, Amount] = {}
+    """Life events a year, by event: a case's volume is its event's per_year × its persona's share."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,3 +626,4 @@ class Case:
     channel: str
     attrs: dict[str, Any]
     persona: str | None = None
+    volume: float = 1   # cases a year this case stands for (1: unweighted)

@@ -11,10 +11,12 @@ from typing import Any, NamedTuple, TextIO
 from tabulate import tabulate
 
 from .errors import Problem
+from .capacity import YearlyLoad
 from .evaluate import CaseResult, Evaluation, Row
 from .judge import FLAG_KINDS
 from .measure import tidy_number
 from .metrics import COLUMNS, HEADLINE, METRICS, SCORES
+from .model import Capacity
 
 __all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]
@@ -52,6 +54,8 @@ class Encoded(NamedTuple):
     text: str | None = None              # the line itself, for streaming formats
     data: dict[str, Any] | None = None   # the whole row, for JSON
     error: dict[str, Any] | None = None
+    volume: float = 1                    # cases a year the row stands for
+    load: Any = None                     # its capacity.CaseLoad, when the row is an evaluation's
 
 
 class RowEncoder:
@@ -82,9 +86,10 @@ class RowEncoder:
                 text = self._csv_line([err["id"] or "", "", "", "", *([""] * len(self.columns)), "",
                                        *([""] * len(FLAG_KINDS)), f"{err['file']}:{err['line']}: {err['error']}"])
             return Encoded(err["id"], None, (), text, None, err)
+        volume, load = 1, None
         if isinstance(row, Row):
             case, out = row.case, row.outcome
-            values, kinds = out.values, out.flag_kinds
+            values, kinds, volume, load = out.values, out.flag_kinds, row.volume, out.load
         else:
             case, out = row, None
             values = tuple(row["effort"] if c == "effort" else row["metrics"][c] for c in self.columns)
@@ -103,7 +108,7 @@ class RowEncoder:
                                    *values, len(kinds), *(per_kind[k] for k in FLAG_KINDS), ""])
         elif self.fmt == "json":
             data = row.as_dict() if isinstance(row, Row) else row
-        return Encoded(case["id"], values, kinds, text, data)
+        return Encoded(case["id"], values, kinds, text, data, None, volume, load)
 
 
 class RowWriter:
@@ -111,9 +116,14 @@ class RowWriter:
     formats need every row and are written on close(). Totals are kept as rows pass."""
 
     def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str,
-                 columns: tuple[str, ...] = SCORES, meta: dict[str, Any] | None = None, title: str | None = None):
+                 columns: tuple[str, ...] = SCORES, meta: dict[str, Any] | None = None, title: str | None = None,
+                 capacity: Capacity | None = None):
         """`columns`, `meta` (the JSON document's header) and `title` let rows other than an
-        evaluation's (observed journeys) go through the same writers."""
+        evaluation's (observed journeys) go through the same writers. With `capacity` (a
+        manifest's, when it gives minutes or costs) rows' loads are tallied by volume and the
+        yearly figures close the document."""
+        self.capacity = capacity
+        self.yearly = YearlyLoad() if capacity is not None else None
         self.fmt, self.out, self.columns = fmt, out, columns
         self.meta = meta or {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
                              "catalog": catalog}
@@ -134,6 +144,8 @@ class RowWriter:
             self.cases += 1
             self.totals = [a + b for a, b in zip(self.totals, row.values)]
             self.flags.update(row.flags)
+            if self.yearly is not None and row.load is not None:
+                self.yearly.add(row.load, row.volume, row.values[-1])
         if row.text is not None:
             self.out.write(row.text + "\n")
         elif row.error is None:
@@ -144,13 +156,16 @@ class RowWriter:
                 **{k: tidy_number(v) for k, v in zip(self.columns, self.totals)},
                 "flags": dict(sorted(self.flags.items()))}
 
-    def close(self, extra: dict[str, Any] | None = None) -> None:
-        """`extra`: more top-level keys for the JSON document."""
+    def close(self, extra: dict[str, Any] | None = None, yearly: dict[str, Any] | None = None) -> None:
+        """`extra`: more top-level keys for the JSON document; `yearly`: the yearly figures
+        (default: those tallied from the rows, when a capacity was given)."""
+        if yearly is None and self.yearly is not None:
+            yearly = self.yearly.report(self.capacity)
         if self.fmt in STREAMING_FORMATS:
             return
         if self.fmt == "json":
             doc = {**self.meta, "cases": [r.data for r in self.kept], "errors": self.errors,
-                   "totals": self.summary(), **(extra or {})}
+                   "totals": self.summary(), **({"yearly": yearly} if yearly else {}), **(extra or {})}
             self.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
             return
         rows = []
@@ -164,8 +179,31 @@ class RowWriter:
                          tablefmt="github" if md else "simple", floatfmt="g")
         title = self.title
         self.out.write(f"### {title}\n\n{table}\n" if md else f"{title}\n\n{table}\n")
+        if yearly:
+            self.out.write("\n" + render_yearly(yearly, md))
         if self.errors:
             self.out.write(f"\n{len(self.errors)} case(s) could not be evaluated (see stderr).\n")
+
+
+def render_yearly(y: dict[str, Any], md: bool = False) -> str:
+    """The yearly figures as a table footer: load per department against practical capacity,
+    contacts per channel, the customer's hours, and over-capacity findings."""
+    fmt = "github" if md else "simple"
+    head = (f"Both sides of the stage, per year (time-driven activity-based costing): {y['cases_per_year']:,g} "
+            f"cases; customer {y['customer_hours']:,g} h; staff {y['staff_hours']:,g} h; cost {y['cost']:,g}")
+    depts = [[d, f"{v['hours']:,g}", "" if v["capacity_hours"] is None else f"{v['capacity_hours']:,g}",
+              "" if v["utilisation"] is None else f"{v['utilisation']:.0%}", f"{v['cost']:,g}"]
+             for d, v in y["departments"].items()]
+    chans = [[c, f"{v['contacts']:,g}", f"{v['cost']:,g}"] for c, v in y["channels"].items()]
+    out = [f"#### {head}" if md else head, ""]
+    if depts:
+        out += [tabulate(depts, headers=["department", "hours/yr", "practical capacity", "utilisation", "cost/yr"],
+                         tablefmt=fmt, disable_numparse=True), ""]
+    if chans:
+        out += [tabulate(chans, headers=["channel", "contacts/yr", "cost/yr"], tablefmt=fmt,
+                         disable_numparse=True), ""]
+    out += [f"- over-capacity: {f['message']}" for f in y["findings"]]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def render(ev: Evaluation, fmt: str) -> str:
@@ -177,7 +215,7 @@ def render(ev: Evaluation, fmt: str) -> str:
         writer.add(encoder.encode(r.as_dict()))
     for p in ev.problems:
         writer.add(encoder.encode(p))
-    writer.close()
+    writer.close(yearly=ev.yearly_report())
     return out.getvalue()
 
 
@@ -240,6 +278,8 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
                        "flags_gone": c.flags_gone, "flags_new": c.flags_new, "flag_change": c.flag_change}
                       for c in d.cases],
             "totals": {"before": d.totals_before, "after": d.totals_after, "delta": d.totals_delta},
+            **({"yearly": {"before": d.yearly_before, "after": d.yearly_after}, "findings": d.findings}
+               if d.yearly_before is not None else {}),
         }, indent=2, ensure_ascii=False) + "\n"
     md = fmt == "markdown"
     keys = [k for k in DIFF_KEYS]
@@ -272,9 +312,31 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
             if c.flag_change:
                 out.append("  - flags: " + ", ".join(f"{k} {n:+d}" for k, n in c.flag_change.items()))
         out.append("")
+    if d.yearly_before is not None:
+        out.append(_yearly_diff(d.yearly_before, d.yearly_after, md))
+        out += [f"- burden-shift: {f['message']}" for f in d.findings]
+        out.append("")
     unchanged = len(d.cases) - sum(c.changed for c in d.cases)
     out.append(f"{sum(c.changed for c in d.cases)} case(s) changed, {unchanged} unchanged.")
     return "\n".join(out) + "\n"
+
+
+def _yearly_diff(b: dict[str, Any], a: dict[str, Any], md: bool) -> str:
+    """Where the draft moves work: the customer's hours and each department's, a year."""
+    rows = [["customer (hours/yr)", f"{b['customer_hours']:,g}", f"{a['customer_hours']:,g}",
+             _signed(tidy_number(round(a["customer_hours"] - b["customer_hours"], 2))), ""]]
+    for d in sorted(set(b["departments"]) | set(a["departments"])):
+        hb = b["departments"].get(d, {}).get("hours", 0)
+        da = a["departments"].get(d, {})
+        ha, util = da.get("hours", 0), da.get("utilisation")
+        if hb or ha:
+            rows.append([d, f"{hb:,g}", f"{ha:,g}", _signed(tidy_number(round(ha - hb, 2))),
+                         "" if util is None else f"{util:.0%}"])
+    rows.append(["cost/yr", f"{b['cost']:,g}", f"{a['cost']:,g}", _signed(tidy_number(round(a["cost"] - b["cost"], 2))), ""])
+    head = "Both sides of the stage, per year (time-driven activity-based costing):"
+    table = tabulate(rows, headers=["", "baseline", "draft", "change", "draft utilisation"],
+                     tablefmt="github" if md else "simple", disable_numparse=True)
+    return f"{'#### ' if md else ''}{head}\n\n{table}\n"
 
 
 # --------------------------------------------------------------------------- rank

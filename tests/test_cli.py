@@ -30,7 +30,7 @@ def test_evaluate_json_carries_every_metric_the_journey_and_the_flags():
     case = doc["cases"][0]
     assert set(case["metrics"]) == {"steps", "customer_steps", "backstage_steps", "departments", "channels",
                                     "handoffs", "channel_switches", "repeated_asks", "elapsed_days",
-                                    "policy_steps"}
+                                    "policy_steps", "staff_minutes", "customer_minutes", "cost"}
     assert len(case["journey"]) == case["metrics"]["steps"]
     step = case["journey"][0]
     assert {"action", "lane", "department", "channel", "cause", "rules"} <= set(step)

@@ -1,0 +1,244 @@
+"""Both sides of the stage: minutes, volumes, practical capacity and cost (time-driven
+activity-based costing). Every expected number is counted by hand beside the tiny set."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import friction
+from friction import report
+from friction.capacity import YearlyLoad, burden_shift
+from friction.cli import main
+from friction.diff import diff
+from friction.errors import InputError
+from friction.load import policy_set_from_data
+from friction.report import result_to_dict
+from friction.testing import scenarios
+from tests.builders import BASE_MANIFEST, rule, step, write_set
+
+# A: capacity 100 h at 60/h (1 a minute); B: 0.5 FTE × 1000 practical h = 500 h at 30/h;
+# a phone contact costs 2. Backstage steps take 30 staff minutes unless they say; a
+# customer-lane step takes the customer 10 minutes unless it says.
+CAPACITY = {
+    "minutes": {"backstage": 30},
+    "customer_minutes": {"customer": 10},
+    "practical_hours_per_fte": 1000,
+    "departments": {"A": {"capacity_hours": 100, "cost_per_hour": 60}, "B": {"fte": 0.5, "cost_per_hour": 30}},
+    "channels": {"phone": {"cost_per_contact": 2}},
+    "burden_shift_hours": 5,
+}
+MANIFEST = {**BASE_MANIFEST, "capacity": CAPACITY}
+
+FORM = step("Fill in the form", "customer", "A", "web")                       # staff 0, customer 10
+CALL = step("Call to confirm", "frontstage", "A", "phone", minutes=12, customer_minutes=15)  # cost 12 + 2
+CHECK = step("Check documents", "backstage", "B")                             # staff 30, cost 15
+VERIFY = step("Verify in the back office", "backstage", "B", minutes=40)      # staff 40, cost 20
+
+AS_IS = {"r.yaml": [rule("r1", [FORM, CALL], event="move"),
+                    rule("r2", [CHECK], event="move", all=[{"attr": "digital", "eq": False}])]}
+# The draft drops the call and has the back office verify every case instead.
+DRAFT = {"r.yaml": [rule("r1", [FORM], event="move"),
+                    rule("r2", [CHECK], event="move", all=[{"attr": "digital", "eq": False}]),
+                    rule("r3", [VERIFY], event="move")]}
+
+# 600 moves a year: 75% online (450), 25% offline (150).
+CATALOG = {"per_year": {"move": 600}, "events": ["move"], "expand": True,
+           "personas": {"online": {"digital": True, "share": 0.75}, "offline": {"digital": False, "share": 0.25}}}
+
+
+def run(tmp_path, files=AS_IS, manifest=MANIFEST, catalog=CATALOG, name="set") -> friction.Evaluation:
+    folder = write_set(tmp_path / name, files, manifest)
+    cat = tmp_path / f"{name}-cases.yaml"
+    cat.write_text(yaml.safe_dump(catalog))
+    return friction.evaluate_paths(str(folder), str(cat))
+
+
+def by_id(ev):
+    return {r.case.id: r for r in ev.results}
+
+
+def test_per_case_minutes_and_cost(tmp_path):
+    r = by_id(run(tmp_path))
+    online, offline = r["move/online"], r["move/offline"]
+    assert (online.metrics.staff_minutes, online.metrics.customer_minutes, online.metrics.cost) == (12, 25, 14)
+    # + Check documents: 30 backstage minutes of B at 0.5 a minute
+    assert (offline.metrics.staff_minutes, offline.metrics.customer_minutes, offline.metrics.cost) == (42, 25, 29)
+    assert (online.case.volume, offline.case.volume) == (450, 150)
+    # the effort score's default weights leave the new metrics out: effort is as before
+    assert not {"staff_minutes", "customer_minutes", "cost"} & set(friction.metrics.DEFAULT_WEIGHTS)
+
+
+def test_yearly_hours_utilisation_and_cost(tmp_path):
+    y = run(tmp_path).yearly_report()
+    a, b = y["departments"]["A"], y["departments"]["B"]
+    assert (a["hours"], a["capacity_hours"], a["utilisation"], a["cost"]) == (120, 100, 1.2, 7200)   # 600 × 12 min
+    assert (b["hours"], b["capacity_hours"], b["utilisation"], b["cost"]) == (75, 500, 0.15, 2250)   # 150 × 30 min
+    assert y["channels"] == {"phone": {"contacts": 600, "cost": 1200}, "web": {"contacts": 600, "cost": 0}}
+    assert y["customer_hours"] == 250            # 600 × 25 min
+    assert y["cost"] == 10650                    # 450 × 14 + 150 × 29
+    assert y["cases_per_year"] == 600
+
+
+def test_over_capacity_names_the_rules(tmp_path):
+    findings = run(tmp_path).yearly_report()["findings"]
+    assert [(f["kind"], f["department"], f["hours"]) for f in findings] == [("over-capacity", "A", 120)]
+    assert findings[0]["rules"] == [{"rule": "r1", "hours": 120}]
+    assert "r1" in findings[0]["message"] and "100" in findings[0]["message"]
+
+
+def test_burden_shift_over_the_threshold(tmp_path):
+    d = diff(run(tmp_path), run(tmp_path, DRAFT, name="draft"))
+    # draft: customer 10 min each (600 × 10 = 100 h, was 250); B: (450 × 40 + 150 × 70) / 60 = 475 h (was 75)
+    assert d.yearly_after["customer_hours"] == 100
+    assert d.yearly_after["departments"]["B"]["hours"] == 475
+    assert [(f["kind"], f["department"], f["hours_before"], f["hours_after"]) for f in d.findings] == [
+        ("burden-shift", "B", 75, 475)]
+
+
+def test_burden_shift_past_capacity_under_a_high_threshold(tmp_path):
+    cap = {**CAPACITY, "burden_shift_hours": 1000, "departments": {**CAPACITY["departments"],
+                                                                    "B": {"capacity_hours": 400}}}
+    d = diff(run(tmp_path), run(tmp_path, DRAFT, {**MANIFEST, "capacity": cap}, name="draft"))
+    assert [f["department"] for f in d.findings] == ["B"]
+    assert "past its practical capacity of 400" in d.findings[0]["message"]
+
+
+def test_no_burden_shift_when_the_customer_gains_nothing(tmp_path):
+    # the draft keeps the call and adds the verification: more for everyone, not a shift
+    worse = {"r.yaml": AS_IS["r.yaml"] + [rule("r3", [VERIFY], event="move")]}
+    d = diff(run(tmp_path), run(tmp_path, worse, name="draft"))
+    assert d.yearly_after["departments"]["B"]["hours"] == 475
+    assert d.findings == []
+
+
+def test_the_cli_shows_both_sides(tmp_path):
+    run(tmp_path)
+    run(tmp_path, DRAFT, name="draft")
+    cat = str(tmp_path / "set-cases.yaml")
+    out = CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), cat])
+    assert out.exit_code == 0, out.output
+    assert "over-capacity: A needs 120 staff hours a year" in out.output
+    assert "120%" in out.output
+    doc = json.loads(CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), cat, "--format", "json"]).output)
+    assert doc["yearly"]["departments"]["B"]["hours"] == 75
+    out = CliRunner().invoke(main, ["diff", str(tmp_path / "set"), str(tmp_path / "draft"), cat])
+    assert "burden-shift: the draft lowers" in out.output and "raises B from 75 to 475" in out.output
+
+
+def test_volume_on_a_case_overrides_per_year_and_share(tmp_path):
+    cat = {**CATALOG, "cases": [{"id": "rare", "event": "move", "persona": "offline", "volume": 3}]}
+    r = by_id(run(tmp_path, catalog=cat))
+    assert r["rare"].case.volume == 3 and r["move/offline"].case.volume == 150
+
+
+def test_volume_on_a_json_line(tmp_path):
+    folder = write_set(tmp_path / "set", AS_IS, MANIFEST)
+    lines = tmp_path / "c.jsonl"
+    lines.write_text('{"id": "a", "event": "move", "volume": 7}\n{"id": "b", "event": "move"}\n')
+    ev = friction.evaluate_paths(str(folder), str(lines))
+    assert [r.case.volume for r in ev.results] == [7, 1]
+    assert ev.yearly_report()["departments"]["A"]["hours"] == 1.6   # (7 + 1) × 12 min
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"capacity": {"departments": {"Z": {"capacity_hours": 1}}}}, "unknown department 'Z'"),
+    ({"capacity": {"departments": {"A": {"fte": 2}}}}, "practical_hours_per_fte is needed"),
+    ({"capacity": {"departments": {"A": {"fte": 2, "capacity_hours": 3}}, "practical_hours_per_fte": 9}},
+     "capacity_hours or fte, not both"),
+    ({"capacity": {"channels": {"fax": {"cost_per_contact": 1}}}}, "unknown channel 'fax'"),
+    ({"capacity": {"minutes": {"backstage": -1}}}, "greater than or equal to 0"),
+])
+def test_bad_capacity_is_a_clear_error(tmp_path, bad, words):
+    folder = write_set(tmp_path / "set", AS_IS, {**BASE_MANIFEST, **bad})
+    with pytest.raises(InputError) as e:
+        friction.load_policy_set(folder)
+    assert words in str(e.value) and "policy-set.yaml" in str(e.value)
+
+
+def test_a_bad_share_is_reported_with_its_persona(tmp_path):
+    cat = {**CATALOG, "personas": {**CATALOG["personas"], "offline": {"digital": False, "share": 2}}}
+    ev = run(tmp_path, catalog=cat)
+    assert [r.case.id for r in ev.results] == ["move/online"]
+    assert any("share must be a number from 0 to 1" in p.message and p.subject == "persona offline"
+               for p in ev.problems)
+
+
+def test_without_capacity_figures_output_is_unchanged(tmp_path):
+    """A set that says nothing of time or cost: no yearly section, the same text as before."""
+    ev = run(tmp_path, manifest=BASE_MANIFEST, catalog={k: v for k, v in CATALOG.items() if k != "per_year"})
+    assert ev.yearly_report() is None
+    text = report.render(ev, "table")
+    assert "per year" not in text
+    assert "yearly" not in json.loads(report.render(ev, "json"))
+
+
+def test_the_cached_path_and_the_direct_path_agree(tmp_path):
+    """Rows come from the outcome cache (keyed by rules fired and start channel); the direct
+    path computes every case's load afresh. A stale cache entry would make them differ."""
+    ev = run(tmp_path)
+    cps = ev.cps
+    evaluator = friction.Evaluator(cps)
+    writer = report.RowWriter("json", io.StringIO(), "t", "1", "compiled", "c", capacity=cps.manifest.capacity)
+    encoder = report.RowEncoder("json")
+    for r in ev.results * 3:     # repeats hit the cache
+        writer.add(encoder.encode(evaluator.row(r.case)))
+    direct = YearlyLoad()
+    for r in ev.results * 3:
+        direct.add(r.load, r.case.volume, r.effort)
+    assert writer.yearly.report(cps.manifest.capacity) == direct.report(cps.manifest.capacity)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@st.composite
+def weighted(draw):
+    manifest, files, case_list = draw(scenarios())
+    lanes = ["customer", "frontstage", "backstage", "support"]
+    minutes = draw(st.dictionaries(st.sampled_from(lanes), st.integers(0, 90)))
+    manifest = {**manifest, "capacity": {"minutes": minutes, "customer_minutes": minutes}}
+    volumes = draw(st.lists(st.integers(1, 10_000), min_size=len(case_list), max_size=len(case_list)))
+    return manifest, files, case_list, volumes
+
+
+@settings(max_examples=25, deadline=None)
+@given(weighted())
+def test_volumes_change_no_case_and_weight_every_total(generated):
+    manifest, files, case_list, volumes = generated
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files))
+    heavy = [dataclasses.replace(c, volume=v) for c, v in zip(case_list, volumes)]
+    ev = friction.Evaluator(cps)
+    plain = [ev.evaluate(c) for c in case_list]
+    weighed = [ev.evaluate(c) for c in heavy]
+    # volume is per case: no metric, flag or journey of a case depends on it
+    assert [result_to_dict(r) for r in weighed] == [result_to_dict(r) for r in plain]
+    # unweighted, the yearly totals are the plain sums of the per-case metrics
+    y1 = YearlyLoad()
+    for r in plain:
+        y1.add(r.load, r.case.volume, r.effort)
+    assert y1.volume == len(case_list)
+    assert sum(y1.department_minutes.values()) == pytest.approx(sum(r.metrics.staff_minutes for r in plain))
+    assert y1.customer_minutes == pytest.approx(sum(r.metrics.customer_minutes for r in plain))
+    yv = YearlyLoad()
+    for r in weighed:
+        yv.add(r.load, r.case.volume, r.effort)
+    assert sum(yv.department_minutes.values()) == pytest.approx(
+        sum(v * r.metrics.staff_minutes for v, r in zip(volumes, plain)))
+    assert yv.effort == pytest.approx(sum(v * r.effort for v, r in zip(volumes, plain)))
+
+
+def test_burden_shift_needs_a_lower_customer_side():
+    before, after = YearlyLoad(), YearlyLoad()
+    before.department_minutes["B"] = 60.0
+    after.department_minutes["B"] = 6000.0
+    cap = friction.Manifest.model_validate(BASE_MANIFEST).capacity   # threshold 0, no capacities
+    assert burden_shift(before, after, cap) == []          # the customer gains nothing
+    after.effort = -1.0
+    assert [f["department"] for f in burden_shift(before, after, cap)] == ["B"]
