@@ -185,23 +185,28 @@ class RowWriter:
             self.out.write(f"\n{len(self.errors)} case(s) could not be evaluated (see stderr).\n")
 
 
+def _whole(x: float) -> str:
+    return f"{x:,.0f}"
+
+
 def render_yearly(y: dict[str, Any], md: bool = False) -> str:
     """The yearly figures as a table footer: load per department against practical capacity,
     contacts per channel, the customer's hours, and over-capacity findings."""
     fmt = "github" if md else "simple"
-    head = (f"Both sides of the stage, per year (time-driven activity-based costing): {y['cases_per_year']:,g} "
-            f"cases; customer {y['customer_hours']:,g} h; staff {y['staff_hours']:,g} h; cost {y['cost']:,g}")
-    depts = [[d, f"{v['hours']:,g}", "" if v["capacity_hours"] is None else f"{v['capacity_hours']:,g}",
-              "" if v["utilisation"] is None else f"{v['utilisation']:.0%}", f"{v['cost']:,g}"]
+    head = (f"Both sides of the stage, per year (time-driven activity-based costing): {_whole(y['cases_per_year'])} "
+            f"cases; customer {_whole(y['customer_hours'])} h; staff {_whole(y['staff_hours'])} h; "
+            f"cost {_whole(y['cost'])}")
+    depts = [[d, _whole(v["hours"]), "" if v["capacity_hours"] is None else _whole(v["capacity_hours"]),
+              "" if v["utilisation"] is None else f"{v['utilisation']:.0%}", _whole(v["cost"])]
              for d, v in y["departments"].items()]
-    chans = [[c, f"{v['contacts']:,g}", f"{v['cost']:,g}"] for c, v in y["channels"].items()]
+    chans = [[c, _whole(v["contacts"]), _whole(v["cost"])] for c, v in y["channels"].items()]
     out = [f"#### {head}" if md else head, ""]
     if depts:
         out += [tabulate(depts, headers=["department", "hours/yr", "practical capacity", "utilisation", "cost/yr"],
-                         tablefmt=fmt, disable_numparse=True), ""]
+                         tablefmt=fmt, disable_numparse=True, colalign=("left", "right", "right", "right", "right")), ""]
     if chans:
         out += [tabulate(chans, headers=["channel", "contacts/yr", "cost/yr"], tablefmt=fmt,
-                         disable_numparse=True), ""]
+                         disable_numparse=True, colalign=("left", "right", "right")), ""]
     out += [f"- over-capacity: {f['message']}" for f in y["findings"]]
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -323,19 +328,22 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
 
 def _yearly_diff(b: dict[str, Any], a: dict[str, Any], md: bool) -> str:
     """Where the draft moves work: the customer's hours and each department's, a year."""
-    rows = [["customer (hours/yr)", f"{b['customer_hours']:,g}", f"{a['customer_hours']:,g}",
-             _signed(tidy_number(round(a["customer_hours"] - b["customer_hours"], 2))), ""]]
+    def change(x: float) -> str:
+        return "0" if round(x) == 0 else f"{x:+,.0f}"
+
+    rows = [["customer (hours/yr)", _whole(b["customer_hours"]), _whole(a["customer_hours"]),
+             change(a["customer_hours"] - b["customer_hours"]), ""]]
     for d in sorted(set(b["departments"]) | set(a["departments"])):
         hb = b["departments"].get(d, {}).get("hours", 0)
         da = a["departments"].get(d, {})
         ha, util = da.get("hours", 0), da.get("utilisation")
         if hb or ha:
-            rows.append([d, f"{hb:,g}", f"{ha:,g}", _signed(tidy_number(round(ha - hb, 2))),
-                         "" if util is None else f"{util:.0%}"])
-    rows.append(["cost/yr", f"{b['cost']:,g}", f"{a['cost']:,g}", _signed(tidy_number(round(a["cost"] - b["cost"], 2))), ""])
+            rows.append([d, _whole(hb), _whole(ha), change(ha - hb), "" if util is None else f"{util:.0%}"])
+    rows.append(["cost/yr", _whole(b["cost"]), _whole(a["cost"]), change(a["cost"] - b["cost"]), ""])
     head = "Both sides of the stage, per year (time-driven activity-based costing):"
     table = tabulate(rows, headers=["", "baseline", "draft", "change", "draft utilisation"],
-                     tablefmt="github" if md else "simple", disable_numparse=True)
+                     tablefmt="github" if md else "simple", disable_numparse=True,
+                     colalign=("left", "right", "right", "right", "right"))
     return f"{'#### ' if md else ''}{head}\n\n{table}\n"
 
 
