@@ -91,15 +91,18 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
             encoder = report.RowEncoder(fmt)
             rows = friction.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
                                       workers or friction.default_workers())
-            for row in shared.progress(rows, "evaluating"):
-                if isinstance(row, friction.Problem):   # every failed case arrives as a Problem
-                    click.echo(f"error: {row}", err=True)
-                    if (row.subject or "").startswith("persona "):
-                        bad_personas += 1
-                    else:
-                        failed += 1
-                    row = encoder.encode(row)
-                writer.add(row)
+            try:
+                for row in shared.progress(rows, "evaluating"):
+                    if isinstance(row, friction.Problem):   # every failed case arrives as a Problem
+                        click.echo(f"error: {row}", err=True)
+                        if (row.subject or "").startswith("persona "):
+                            bad_personas += 1
+                        else:
+                            failed += 1
+                        row = encoder.encode(row)
+                    writer.add(row)
+            finally:
+                rows.close()   # a closed pipe stops the run here: end the worker pool now, not at exit
             writer.close()
     except KeyboardInterrupt:
         click.echo(shared.interrupted(fmt, writer, target, output), err=True)
