@@ -118,7 +118,7 @@ def _step_facts(s: Step, cap: Capacity) -> StepFacts:
     customer = s.customer_minutes if s.customer_minutes is not None else cap.customer_minutes.get(s.lane, 0.0)
     contact = s.lane in CUSTOMER_VISIBLE and s.channel != INTERNAL_CHANNEL
     cost = minutes * cap.cost_per_minute(s.department) + (cap.cost_per_contact(s.channel) if contact else 0.0)
-    return StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs,
+    return StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs, s.fee,
                      minutes=minutes, customer_minutes=customer, cost=cost)
 
 

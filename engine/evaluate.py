@@ -80,8 +80,8 @@ class CaseResult:
             causes = [x.value for x in s.causes]
             journey.append({
                 "action": s.action, "lane": s.step.lane.value, "department": s.step.department,
-                "channel": s.step.channel, "asks": list(s.step.asks), "days": tidy_number(s.step.days),
-                "after": list(s.after), "informs": s.step.informs,
+                "channel": s.channel, "asks": list(s.step.asks), "days": tidy_number(s.days),
+                "fee": tidy_number(s.step.fee), "after": list(s.after), "informs": s.step.informs,
                 "cause": next(x for x in _STRENGTH if x in causes), "causes": causes,
                 "rules": list(s.rules), "policy_made": s.action in made, "depth": s.depth,
             })
@@ -228,7 +228,7 @@ class Evaluator:
             cps = self.cps
             o = order_steps(cps, [cps.rules[i] for i in sorted(trace.fired)])
             kept = trace.without(self._policy_rules).step_ids
-            metrics = measure_ids(cps, o.ordered, o.preds, trace.case.channel,
+            metrics = measure_ids(cps, o, trace.case.channel,
                                   {s for s in o.ordered if s not in kept})
             hit = (*(metrics[m] for m in METRICS), effort_score(metrics, cps.manifest.weights))
             if len(self._values) >= 4 * self._cache_size:

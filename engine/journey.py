@@ -1,14 +1,16 @@
-"""From a trace to the journey: each step once, with every rule that required it, in the
-topological order of `after`. Ties are broken by content, never by file or firing order:
-first the chain depth (steps required by a case directly before the steps they trigger),
-then the smallest (rule id, position in `then`) that required the step."""
+"""From a trace to the journey: each step once, with every rule that required it, in
+journey order (DESIGN.md): a topological order of the dependency edges (`after`, and from
+each step a fired rule needs to each step it requires further down the chain). Among the
+steps ready to be placed, the one in the same department as the step placed just before,
+then the one in the same channel, then the smallest action text: an organisation keeps a
+team's and a channel's work together. Never rule ids, file order or firing order."""
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
 
 from .compile import CompiledPolicySet, CompiledRule
+from .metrics import StepFacts
 from .model import Cause, Step
 from .trace import Trace
 
@@ -24,11 +26,12 @@ class JourneyStep:
     depth: int                  # 0: required by the case alone; n: n steps down a chain
     after: tuple[str, ...]      # the `after` steps that are in this journey
     id: int = -1                # step id in the compiled set
+    facts: StepFacts | None = field(default=None, compare=False, repr=False)   # as this case has it
 
     lane = property(lambda self: self.step.lane)
     department = property(lambda self: self.step.department)
-    channel = property(lambda self: self.step.channel)
-    days = property(lambda self: self.step.days)
+    channel = property(lambda self: self.facts.channel if self.facts else self.step.channel)
+    days = property(lambda self: self.facts.days if self.facts else self.step.days)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Journey:
     trace: Trace
     steps: tuple[JourneyStep, ...]
     cps: CompiledPolicySet | None = field(default=None, compare=False, repr=False)
+    # dependency edges as (earlier, later) positions in `steps`, sorted
+    edges: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -48,9 +53,12 @@ class Journey:
         return f"Journey(case={self.trace.case.id!r}, steps={list(self.actions)!r})"
 
 
-def order_steps(cps: CompiledPolicySet, rules: Sequence[CompiledRule]) -> Ordering:
+def order_steps(cps: CompiledPolicySet, rules: Sequence[CompiledRule],
+                facts: Sequence[StepFacts] | None = None) -> Ordering:
     """The journey of the rules that fired, as step ids: the order, each step's depth, the
-    rules (id, position in `then`) that required it, and its `after` steps in the journey."""
+    rules (id, position in `then`) that required it, its `after` steps in the journey, and
+    the dependency edges. `facts`: each step id's facts for this case (default the set's)."""
+    facts = cps.step_facts if facts is None else facts
     required: dict[int, list[tuple[str, int]]] = {}
     for r in rules:
         for pos, s in enumerate(r.requires):
@@ -87,36 +95,82 @@ def order_steps(cps: CompiledPolicySet, rules: Sequence[CompiledRule]) -> Orderi
 
     step_after = cps.step_after
     preds = {s: [p for p in step_after[s] if p in required] for s in required}
+    # Chain edges run down the chain (to a greater depth), so rules chaining in a loop make
+    # no cycle; `after` edges against the depth could close one with chain edges.
+    chain = {(n, t) for r in rules for n in r.needs for t in r.requires if depth[t] > depth[n]}
+    if any(depth[p] >= depth[s] for s, ps in preds.items() for p in ps):
+        chain = _drop_cycles(chain, preds)
+    into: dict[int, set[int]] = {s: set(ps) for s, ps in preds.items()}
+    for n, t in chain:
+        into[t].add(n)
     succs: dict[int, list[int]] = {s: [] for s in required}
     indegree = {}
-    for s, ps in preds.items():
+    for s, ps in into.items():
         indegree[s] = len(ps)
         for p in ps:
             succs[p].append(s)
-    heap = [((depth[s], min(required[s])), s) for s, n in indegree.items() if n == 0]
-    heapq.heapify(heap)
+    ready = [s for s, n in indegree.items() if n == 0]
     ordered: list[int] = []
-    while heap:
-        _, s = heapq.heappop(heap)
-        ordered.append(s)
-        for b in succs[s]:
-            indegree[b] -= 1
-            if indegree[b] == 0:
-                heapq.heappush(heap, ((depth[b], min(required[b])), b))
-    # `after` cycles are rejected at load, so every step is ordered.
-    return Ordering(ordered, depth, required, preds)
+    if ready:   # the first step: the smallest action text (step ids sort as actions do)
+        s = min(ready)
+        while True:
+            ready.remove(s)
+            ordered.append(s)
+            for b in succs[s]:
+                indegree[b] -= 1
+                if indegree[b] == 0:
+                    ready.append(b)
+            if not ready:
+                break
+            dept, channel = facts[s].department, facts[s].channel
+            s = min(ready, key=lambda x: (facts[x].department != dept, facts[x].channel != channel, x))
+    # `after` cycles are rejected at load and chain edges on a cycle dropped: all are ordered.
+    return Ordering(ordered, depth, required, preds, into)
+
+
+def _drop_cycles(chain: set[tuple[int, int]], preds: dict[int, list[int]]) -> set[tuple[int, int]]:
+    """Chain edges that lie on no cycle of `after` and chain edges together: what the owner
+    wrote in `after` wins. Decided per edge on the whole graph, so no order matters."""
+    out: dict[int, list[int]] = {s: list(ps) for s, ps in preds.items()}   # step -> its predecessors
+    for n, t in chain:
+        out[t].append(n)
+
+    def reaches(start: int, goal: int) -> bool:   # goal reaches start (walking predecessors)
+        seen, todo = {start}, [start]
+        while todo:
+            for p in out[todo.pop()]:
+                if p == goal:
+                    return True
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return False
+
+    return {(n, t) for n, t in chain if not reaches(n, t)}
 
 
 class Ordering(NamedTuple):
     ordered: list[int]
     depth: dict[int, int]
     required: dict[int, list[tuple[str, int]]]
-    preds: dict[int, list[int]]
+    preds: dict[int, list[int]]        # `after` steps in the journey
+    into: dict[int, set[int]]          # dependency edges: step -> the steps it depends on
+
+    def edges(self) -> tuple[tuple[int, int], ...]:
+        """The dependency edges as (earlier, later) positions in `ordered`, sorted."""
+        position = {s: i for i, s in enumerate(self.ordered)}
+        return tuple(sorted((position[p], position[s]) for s in self.ordered for p in self.into[s]))
+
+    def after_edges(self) -> list[tuple[int, int]]:
+        position = {s: i for i, s in enumerate(self.ordered)}
+        return [(position[p], position[s]) for s in self.ordered for p in self.preds[s]]
 
 
-def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
+def build_journey(cps: CompiledPolicySet, trace: Trace, facts: Sequence[StepFacts] | None = None) -> Journey:
+    """`facts`: each step id's facts for this case (default the set's)."""
+    facts = cps.step_facts if facts is None else facts
     rules = [cps.rules[i] for i in sorted(trace.fired)]
-    o = order_steps(cps, rules)
+    o = order_steps(cps, rules, facts)
     causes: dict[int, set[Cause]] = {}
     for r in rules:
         for s in r.requires:
@@ -130,9 +184,9 @@ def build_journey(cps: CompiledPolicySet, trace: Trace) -> Journey:
             action=actions[s], step=steps[s],
             rules=(by[0][0],) if len(by) == 1 else tuple(sorted({rid for rid, _ in by})),
             causes=tuple(cs) if len(cs) == 1 else tuple(sorted(cs, key=_cause_order)),
-            depth=o.depth[s], after=tuple(actions[p] for p in o.preds[s]), id=s,
+            depth=o.depth[s], after=tuple(actions[p] for p in o.preds[s]), id=s, facts=facts[s],
         ))
-    return Journey(trace=trace, cps=cps, steps=tuple(out))
+    return Journey(trace=trace, cps=cps, steps=tuple(out), edges=o.edges())
 
 
 def _cause_order(c: Cause) -> str:

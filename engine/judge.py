@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
-from .measure import Metrics, customer_visible
+from .measure import Metrics, ask_items, customer_acts, customer_visible
 from .model import INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
 __all__ = ["Flag", "FLAG_KINDS", "judge", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
@@ -87,20 +87,21 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
                 flags.append(one("policy-made", f"'{s.action}' is there only because of policy or practice "
                                  f"({', '.join(behind)})", s, behind))
 
-    visible = customer_visible(journey)
+    visible = customer_visible(journey)          # the customer path
+    acts = customer_acts(visible)
     case = journey.trace.case
-    if visible and visible[0].channel != case.channel:
-        s = visible[0]
+    if acts and acts[0].channel != case.channel:
+        s = acts[0]
         flags.append(one("channel-switch", f"starts in {case.channel} but must {s.action} by {s.channel}",
                          s, s.rules))
-    for a, b in zip(visible, visible[1:]):
+    for a, b in zip(acts, acts[1:]):
         if a.channel != b.channel:
             flags.append(one("channel-switch", f"moves from {a.channel} to {b.channel} to {b.action}",
                              b, b.rules))
 
     asked: dict[str, list[JourneyStep]] = defaultdict(list)
-    for s in journey.steps:
-        for item in s.step.asks:
+    for s in acts:
+        for item in sorted(ask_items(s.step.asks)):
             asked[item].append(s)
     for item in sorted(asked):
         steps = asked[item]
@@ -110,8 +111,8 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
                               steps, [r for s in steps[1:] for r in s.rules]))
 
     limit = manifest.thresholds.handoffs
-    if metrics.handoffs > limit:
-        at = [b for a, b in zip(journey.steps, journey.steps[1:]) if a.department != b.department]
+    if metrics.handoffs > limit:   # on the customer path: the customer passed from team to team
+        at = limit_blame("handoffs", journey, policy_made)
         flags.append(make("handoffs", f"{metrics.handoffs} handoffs between departments "
                           f"(threshold {limit})", at, [r for s in at for r in s.rules]))
 
@@ -134,31 +135,48 @@ def limit_blame(metric: str, journey: Journey, policy_made: set[str]) -> list[Jo
     """The steps that make `metric` what it is, as the metric is defined (DESIGN.md): a
     `limit` flag names them and their rules, not every rule of the journey."""
     steps = journey.steps
-    visible = customer_visible(journey)
+    visible = customer_visible(journey)          # the customer path
     if metric == "customer_steps":
         return [s for s in steps if s.lane == Lane.customer]
     if metric == "backstage_steps":
         return [s for s in steps if s.lane in STAFF_ONLY]
     if metric == "channels":
         return [s for s in visible if s.channel != INTERNAL_CHANNEL]
-    if metric == "handoffs":   # the step the customer is handed to, at each hand-off
-        return [b for a, b in zip(steps, steps[1:]) if a.department != b.department]
+    if metric == "customer_departments":
+        return visible
+    if metric == "handoffs":   # the step the customer is handed to, at each hand-off of the customer path
+        return [b for a, b in zip(visible, visible[1:]) if a.department != b.department]
+    if metric == "staff_handoffs":   # the staff step work is handed to, at each such dependency edge
+        handed = {b for a, b in journey.edges
+                  if steps[b].lane in STAFF_ONLY and steps[a].department != steps[b].department}
+        return [steps[i] for i in sorted(handed)]
+    acts = customer_acts(visible)
     if metric == "channel_switches":   # the step in the new channel, at each switch
-        first = visible[:1] if visible and visible[0].channel != journey.trace.case.channel else []
-        return first + [b for a, b in zip(visible, visible[1:]) if a.channel != b.channel]
-    if metric == "repeated_asks":   # every step asking again for an item asked before
-        asked: set[str] = set()
-        again = []
-        for s in steps:
-            if any(item in asked for item in s.step.asks):
-                again.append(s)
-            asked.update(s.step.asks)
-        return again
+        first = acts[:1] if acts and acts[0].channel != journey.trace.case.channel else []
+        return first + [b for a, b in zip(acts, acts[1:]) if a.channel != b.channel]
+    if metric == "repeated_asks":   # every step the customer acts in asking again for an item
+        return _asking_again(acts, set())
+    if metric == "staff_rekeys":    # every staff step handling an item again
+        given = {item for s in acts for item in ask_items(s.step.asks)}
+        return _asking_again([s for s in steps if s.lane in STAFF_ONLY], given)
+    if metric == "customer_fees":
+        return [s for s in steps if s.step.fee]
     if metric == "elapsed_days":
         return critical_path(journey)
     if metric == "policy_steps":
         return [s for s in steps if s.action in policy_made]
     return list(steps)   # steps, departments: every step counts
+
+
+def _asking_again(steps: list[JourneyStep], asked: set[str]) -> list[JourneyStep]:
+    """The steps asking for an item already in `asked` or asked by an earlier one of them."""
+    again = []
+    for s in steps:
+        items = ask_items(s.step.asks)
+        if items & asked:
+            again.append(s)
+        asked |= items
+    return again
 
 
 def critical_path(journey: Journey) -> list[JourneyStep]:

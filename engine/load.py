@@ -486,7 +486,10 @@ class CaseResolver:
         attrs.update(spec.attrs)
         channel = (spec.channel or self.persona_channels.get(spec.persona or "") or self.channel
                    or manifest.default_channel)
-        if channel not in manifest.channels:
+        if channel is None:
+            why.append("no start channel: give the case, its persona or the catalog a `channel`, "
+                       "or the manifest a `start_channel`")
+        elif channel not in manifest.channels:
             why.append(f"unknown start channel '{channel}'{did_you_mean(channel, manifest.channels)}")
         if why:
             return [Problem(self.file, line, subject, w) for w in why]

@@ -249,6 +249,8 @@ class Step(Strict):
     """Staff handling time of its department, in minutes (default: the manifest's `capacity.minutes` for its lane)."""
     customer_minutes: Annotated[float, StrictMode()] | None = Field(default=None, ge=0, le=MAX_MINUTES)
     """The customer's own time, travel included, in minutes (default: `capacity.customer_minutes` for its lane)."""
+    fee: float = Field(default=0, ge=0)
+    """What the customer pays for it, in the manifest's `currency` (summed as customer_fees)."""
 
     _tuples = field_validator("asks", mode="before")(lambda v: _as_tuple(v))
     _steps = field_validator("after", mode="before")(lambda v: _names(v))
@@ -261,11 +263,11 @@ class Step(Strict):
             raise ValueError("must not be blank")
         return v
 
-    @field_validator("days")
+    @field_validator("days", "fee")
     @classmethod
-    def _finite(cls, v: float) -> float:
+    def _finite(cls, v: float, info: Any) -> float:
         if not math.isfinite(v):
-            raise ValueError("days must be a finite number")
+            raise ValueError(f"{info.field_name} must be a finite number")
         return v
 
 
@@ -495,7 +497,9 @@ class Manifest(Strict):
     channels: tuple[str, ...] = Field(min_length=1)
     """Channels customer-visible steps may use (`internal` is implicit)."""
     start_channel: str | None = None  # where a case starts when it does not say
-    """Where a case starts when it does not say (default: the first channel)."""
+    """Where a case starts when it does not say (required when more than one channel is listed and cases do not say)."""
+    currency: str | None = None
+    """The currency of the steps' `fee` (e.g. GBP)."""
     attributes: dict[str, Attribute] = {}
     """Case attributes the rules read, with their types and defaults."""
     thresholds: Thresholds = Thresholds()
@@ -558,8 +562,10 @@ class Manifest(Strict):
         return self
 
     @property
-    def default_channel(self) -> str:
-        return self.start_channel or self.channels[0]
+    def default_channel(self) -> str | None:
+        """Where a case starts when neither it, its persona nor its catalog says: the
+        `start_channel`, or the only channel. Never the first of a list (order must not count)."""
+        return self.start_channel or (self.channels[0] if len(self.channels) == 1 else None)
 
 
 class PolicySet(BaseModel):

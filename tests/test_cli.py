@@ -28,9 +28,10 @@ def test_evaluate_json_carries_every_metric_the_journey_and_the_flags():
     r = CliRunner().invoke(cli.main, ["evaluate", "--format", "json"])
     doc = json.loads(r.stdout)
     case = doc["cases"][0]
-    assert set(case["metrics"]) == {"steps", "customer_steps", "backstage_steps", "departments", "channels",
-                                    "handoffs", "channel_switches", "repeated_asks", "elapsed_days",
-                                    "policy_steps", "staff_minutes", "customer_minutes", "cost"}
+    assert set(case["metrics"]) == {"steps", "customer_steps", "backstage_steps", "departments",
+                                    "customer_departments", "channels", "handoffs", "staff_handoffs",
+                                    "channel_switches", "repeated_asks", "staff_rekeys", "elapsed_days",
+                                    "customer_fees", "policy_steps", "staff_minutes", "customer_minutes", "cost"}
     assert len(case["journey"]) == case["metrics"]["steps"]
     step = case["journey"][0]
     assert {"action", "lane", "department", "channel", "cause", "rules"} <= set(step)

@@ -113,6 +113,41 @@ def prop_removing_rules_never_adds_steps(scenario, data) -> None:
         assert required(ev.replay(case, frozenset(big))) <= required(ev.replay(case, frozenset(small)))
 
 
+def prop_removing_a_rule_never_raises_what_a_journey_holds(scenario) -> None:
+    """Steps, departments (all, and the customer's) and channels are counts of what is in
+    the journey; removing a rule only takes steps away. (Hand-offs and switches depend on
+    adjacency and may rise: the README says what they promise instead.)"""
+    manifest, files, case_list = scenario
+    cps = build(manifest, files)
+    ev = friction.Evaluator(cps)
+    for case in case_list:
+        full = ev.evaluate(case)
+        for i in sorted(full.trace.fired):
+            less = ev.result(full.trace.without(frozenset({i}))).metrics
+            for m in ("steps", "customer_steps", "backstage_steps", "departments", "customer_departments",
+                      "channels", "customer_fees"):
+                assert less[m] <= full.metrics[m], f"removing {cps.rules[i].id!r} raised {m}"
+
+
+def renamed(files: dict, names: dict[str, str]) -> dict:
+    return {n: {"rules": [dict(r, id=names[r["id"]]) for r in f["rules"]]} for n, f in files.items()}
+
+
+def prop_rule_names_change_no_metric(scenario, data) -> None:
+    """Renaming rule ids by any bijection (here: the ids dealt out again among the rules,
+    which reverses how they sort) changes no metric, no journey and no flag but its ids."""
+    manifest, files, case_list = scenario
+    ids = [r["id"] for r in all_rules(files)]
+    names = dict(zip(ids, data.draw(st.permutations(ids), label="new ids")))
+    before, after = (friction.Evaluator(build(manifest, f)) for f in (files, renamed(files, names)))
+    for case in case_list:
+        a, b = before.evaluate(case), after.evaluate(case)
+        assert b.metrics == a.metrics and b.effort == a.effort, f"renaming {names} changed the metrics"
+        assert b.journey.actions == a.journey.actions
+        assert sorted((f.kind, f.steps, tuple(sorted(names[r] for r in f.rules))) for f in a.flags) == \
+            sorted((f.kind, f.steps, f.rules) for f in b.flags)
+
+
 def without_rule(manifest: dict, files: dict, rid: str) -> dict:
     """The files without rule `rid`; if other rules still name steps only it defines, it
     stays as a rule that can never fire (its attribute both present and absent)."""
@@ -171,11 +206,14 @@ def check_result(result: friction.CaseResult, ps: friction.PolicySet) -> None:
     visible = [s for s in steps if s.lane in CUSTOMER_VISIBLE]
     assert m.steps == len(steps) == len(set(result.journey.actions)), "a step appears twice"
     assert m.policy_steps <= m.steps
-    assert m.handoffs <= max(m.steps - 1, 0)
+    assert m.handoffs <= max(len(visible) - 1, 0)       # on the customer path
     assert m.customer_steps + m.backstage_steps <= m.steps
     assert m.channels <= len(visible)
     assert m.departments <= m.steps
+    assert m.customer_departments <= min(m.departments, len(visible))
+    assert m.staff_handoffs <= len(result.journey.edges)
     assert m.channel_switches <= len(visible)
+    assert m.staff_rekeys >= 0 and m.customer_fees >= 0
     assert 0 <= m.elapsed_days <= sum(s.days for s in steps) + 1e-9
     assert m.repeated_asks >= 0
     assert result.policy_made <= set(result.journey.actions)
@@ -228,6 +266,16 @@ def test_results_do_not_depend_on_rule_files_or_rule_order(scenario, data):
 @given(scenarios(), st.data())
 def test_removing_a_rule_never_adds_steps(scenario, data):
     prop_removing_rules_never_adds_steps(scenario, data)
+
+
+@given(scenarios())
+def test_removing_a_rule_never_raises_steps_departments_or_channels(scenario):
+    prop_removing_a_rule_never_raises_what_a_journey_holds(scenario)
+
+
+@given(scenarios(), st.data())
+def test_renaming_rule_ids_changes_no_metric(scenario, data):
+    prop_rule_names_change_no_metric(scenario, data)
 
 
 @given(scenarios(), st.data())
@@ -323,19 +371,33 @@ MUTANT_SETTINGS = settings(max_examples=300, derandomize=True, database=None, re
                            phases=[Phase.explicit, Phase.generate], deadline=None)
 
 
+def reordered(journey, key):
+    """The journey in another topological order of its dependency edges: ties by `key`."""
+    steps, edges = journey.steps, journey.edges
+    preds = {i: {a for a, b in edges if b == i} for i in range(len(steps))}
+    placed: list[int] = []
+    while len(placed) < len(steps):
+        ready = [i for i in range(len(steps)) if i not in placed and preds[i] <= set(placed)]
+        placed.append(min(ready, key=lambda i: key(steps[i])))
+    new = {old: k for k, old in enumerate(placed)}
+    return dataclasses.replace(journey, steps=tuple(steps[i] for i in placed),
+                               edges=tuple(sorted((new[a], new[b]) for a, b in edges)))
+
+
 def journey_in_file_order(real: Callable) -> Callable:
-    """build_journey still topological in `after`, but breaking ties by the file and line
-    of the rules behind a step: the journey then depends on how the files are laid out."""
-    def broken(cps, trace):
-        journey = real(cps, trace)
+    """build_journey still topological, but breaking ties by the file and line of the rules
+    behind a step: the journey then depends on how the files are laid out."""
+    def broken(cps, trace, *args):
         where = cps.policy_set.where
-        pending = {s.action: s for s in journey.steps}
-        ordered: list = []
-        while pending:
-            ready = [s for s in pending.values() if not set(s.after) & set(pending)]
-            first = min(ready, key=lambda s: min(where[r] for r in s.rules))
-            ordered.append(pending.pop(first.action))
-        return dataclasses.replace(journey, steps=tuple(ordered))
+        return reordered(real(cps, trace, *args), lambda s: min(where[r] for r in s.rules))
+    return broken
+
+
+def journey_by_rule_id(real: Callable) -> Callable:
+    """build_journey breaking ties by the smallest rule id behind a step, as friction once
+    did: the journey then depends on how rules are named."""
+    def broken(cps, trace, *args):
+        return reordered(real(cps, trace, *args), lambda s: (s.rules[0], s.action))
     return broken
 
 
@@ -362,6 +424,8 @@ def fire_with_exclusions_leaking(real: Callable) -> Callable:
 MUTANTS = {
     "journey tie-break by file order -> order independence fails": (
         friction.evaluate, "build_journey", journey_in_file_order, prop_order_independent),
+    "journey tie-break by rule id -> renaming rules changes metrics": (
+        friction.evaluate, "build_journey", journey_by_rule_id, prop_rule_names_change_no_metric),
     "hand-offs counted round the loop -> metric bounds fail": (
         friction.evaluate, "measure", handoffs_round_trip, lambda s, d: prop_results_are_well_formed(s)),
     "left-out rules unblock others -> monotonicity fails": (

@@ -73,13 +73,27 @@ def test_measure_steps_counts_by_hand_without_a_compiled_set():
     assert m.steps == 4 and m.customer_steps == 2 and m.backstage_steps == 1
     assert m.departments == 3
     assert m.channels == 3          # phone, post, branch
-    assert m.handoffs == 3          # A>B>A>C
+    assert m.customer_departments == 2   # A, C: the customer never meets B
+    assert m.handoffs == 1          # customer path A, A, C
+    assert m.staff_handoffs == 1    # call (A) -> check (B, backstage)
+    assert m.channel_switches == 1  # acts: call (phone), visit (branch); the letter is the bank's
+    assert m.repeated_asks == 1     # address: call, visit
+    assert m.staff_rekeys == 1      # check handles the address the customer gave
     assert m.elapsed_days == 5      # 0 + 3 + 1 + 1 along the chain
     assert m.policy_steps == 1
     # elapsed days known from timestamps win over step durations
     assert measure_steps(steps, edges, "phone", elapsed_days=12.5).elapsed_days == 12.5
     # `after` edges alone for elapsed time: check and visit in parallel -> 3
     assert measure_steps(steps, edges, "phone", after=[(0, 1)]).elapsed_days == 3
+
+
+def test_items_compare_case_insensitively_once_per_step_and_fees_add_up():
+    steps = [F("a", asks=("Address", "address ", "ADDRESS")), F("b", asks=("address", "e-mail"), fee=12.5),
+             F("c", lane="support", channel="internal", asks=("E-mail", "e-mail"), fee=2)]
+    m = measure_steps(steps, [(0, 1), (1, 2)], "web")
+    assert m.repeated_asks == 1     # address asked by a and b; a asks it once however written
+    assert m.staff_rekeys == 1      # c handles the e-mail the customer gave in b, once
+    assert m.customer_fees == 14.5
 
 
 def test_measure_steps_refuses_backward_edges():
