@@ -54,6 +54,12 @@ class CompiledPolicySet:
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     step_facts: tuple[StepFacts, ...] = field(repr=False, default=())    # what measuring reads
     owner_of: dict[str, str] = field(repr=False, default_factory=dict)      # rule id -> owner
+    # Steps whose channel or days depend on the case: (step id, field, value of each
+    # alternative); `chooser` (generated) gives, for a case's attributes, the alternative
+    # taken in each slot.
+    choice_slots: tuple[tuple[int, str, tuple[Any, ...]], ...] = field(repr=False, default=())
+    chooser: Callable[[Mapping[str, Any]], tuple[int, ...]] | None = field(repr=False, default=None)
+    _facts_by_choice: dict[tuple[int, ...], tuple[StepFacts, ...]] = field(repr=False, default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -71,6 +77,24 @@ class CompiledPolicySet:
         ready, waiting = match(case.attrs)
         return ready + waiting
 
+    def choices(self, case: Case) -> tuple[int, ...]:
+        """The alternative each customer-dependent step takes for this case: part of what a
+        journey is a function of, beside the rules that fired and the start channel."""
+        return self.chooser(case.attrs) if self.choice_slots else ()
+
+    def case_facts(self, case: Case) -> tuple[StepFacts, ...]:
+        """Each step id's facts as this case has them (channel and days alternatives taken)."""
+        if not self.choice_slots:
+            return self.step_facts
+        key = self.chooser(case.attrs)
+        facts = self._facts_by_choice.get(key)
+        if facts is None:
+            out = list(self.step_facts)
+            for (s, name, values), k in zip(self.choice_slots, key):
+                out[s] = out[s]._replace(**{name: values[k]})
+            facts = self._facts_by_choice[key] = tuple(out)
+        return facts
+
     def rule_ids(self, causes: set[Cause]) -> frozenset[int]:
         return frozenset(r.index for r in self.rules if r.cause in causes)
 
@@ -81,11 +105,11 @@ class CompiledPolicySet:
     # Pickling (spawned worker processes, Dask workers): generated functions do not pickle,
     # so the matchers are left out and compiled again from `source` on the receiving side.
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "matchers"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("matchers", "chooser")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.matchers = _matchers(self.source, self.policy_set.name)
+        self.matchers, self.chooser = _matchers(self.source, self.policy_set.name)
 
 
 def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
@@ -100,11 +124,14 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
             requires=tuple(dict.fromkeys(step_ids[a] for a in then)),
             attributes=tuple(sorted(rule.when.attributes())),
         ))
-    source = generate_source(policy_set.name, policy_set.manifest.events, rules)
     steps = tuple(policy_set.steps[a] for a in actions)
+    choice_slots = [(i, name, choices) for i, s in enumerate(steps) for name, choices in s.choices.items()]
+    source = generate_source(policy_set.name, policy_set.manifest.events, rules, choice_slots)
+    matchers, chooser = _matchers(source, policy_set.name)
     return CompiledPolicySet(
         policy_set=policy_set, rules=tuple(rules), actions=actions, steps=steps, step_ids=step_ids,
-        source=source, matchers=_matchers(source, policy_set.name),
+        source=source, matchers=matchers, chooser=chooser,
+        choice_slots=tuple((i, name, tuple(getattr(c, name) for c in choices)) for i, name, choices in choice_slots),
         rule_index={r.id: r.index for r in rules},
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
@@ -116,17 +143,18 @@ def _step_facts(s: Step, cap: Capacity) -> StepFacts:
     """A step's facts with its minutes resolved (own, else its lane's default) and its cost."""
     minutes = s.minutes if s.minutes is not None else cap.minutes.get(s.lane, 0.0)
     customer = s.customer_minutes if s.customer_minutes is not None else cap.customer_minutes.get(s.lane, 0.0)
-    contact = s.lane in CUSTOMER_VISIBLE and s.channel != INTERNAL_CHANNEL
-    cost = minutes * cap.cost_per_minute(s.department) + (cap.cost_per_contact(s.channel) if contact else 0.0)
-    return StepFacts(s.action, s.lane.value, s.department, s.channel, s.asks, s.days, s.informs, s.fee,
+    contact = s.lane in CUSTOMER_VISIBLE and s.base_channel != INTERNAL_CHANNEL
+    cost = minutes * cap.cost_per_minute(s.department) + (cap.cost_per_contact(s.base_channel) if contact else 0.0)
+    return StepFacts(s.action, s.lane.value, s.department, s.base_channel, s.asks, s.base_days, s.informs, s.fee,
                      minutes=minutes, customer_minutes=customer, cost=cost)
 
 
-def _matchers(source: str, name: str) -> dict[str, Callable]:
-    """The matcher functions of generated `source` (no builtins: it only compares values)."""
+def _matchers(source: str, name: str) -> tuple[dict[str, Callable], Callable]:
+    """The matcher functions and the chooser of generated `source` (no builtins: it only
+    compares values)."""
     namespace: dict[str, Any] = {"__builtins__": {}, "MISSING": MISSING}
     exec(compile(source, f"<friction policy set {name!r}>", "exec"), namespace)  # noqa: S102
-    return namespace["MATCHERS"]
+    return namespace["MATCHERS"], namespace["CHOOSE"]
 
 
 # --------------------------------------------------------------------------- code generation
@@ -170,7 +198,8 @@ def when_expression(when: When, local: dict[str, str] | None = None) -> str:
     return " and ".join(parts) if parts else "True"
 
 
-def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule]) -> str:
+def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule],
+                    choice_slots: list[tuple[int, str, tuple[Any, ...]]] = ()) -> str:
     lines = [
         f"# friction: matchers compiled from policy set {name!r}.",
         "# One function per life event: the rules whose case conditions hold, as (rules that",
@@ -198,4 +227,25 @@ def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule
     lines.append("MATCHERS = {")
     lines.extend(table)
     lines.append("}")
+    lines.append("")
+    lines.extend(_chooser_source(choice_slots))
     return "\n".join(lines) + "\n"
+
+
+def _chooser_source(slots: list[tuple[int, str, tuple[Any, ...]]]) -> list[str]:
+    """CHOOSE(attributes): for each step whose channel or days depend on the case, the index
+    of the first alternative whose `when` holds (none holds: the first alternative)."""
+    used = sorted(set().union(*(c.when.attributes() for _, _, choices in slots for c in choices
+                                if c.when is not None)))
+    local = {attr: f"v{k}" for k, attr in enumerate(used)}
+    lines = ["def CHOOSE(a):  # the alternative each customer-dependent step takes", "    get = a.get"]
+    lines += [f"    {var} = get({_lit(attr)}, MISSING)" for attr, var in local.items()]
+    picks = []
+    for step, name, choices in slots:
+        expr = "0"
+        for k in range(len(choices) - 1, -1, -1):   # the first that holds wins
+            when = choices[k].when
+            expr = str(k) if when is None else f"({k} if {_condition(when, local)} else {expr})"
+        picks.append(f"        {expr},  # step {step} {name}")
+    lines += ["    return (", *picks, "    )"]
+    return lines

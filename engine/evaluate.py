@@ -173,7 +173,8 @@ def _case_fields(c: Case) -> dict[str, Any]:
 class Evaluator:
     """Replays cases of one compiled policy set on one engine.
 
-    Outcomes are memoised by (rules fired, start channel), in a bounded cache: in real
+    Outcomes are memoised by (rules fired, start channel, the alternatives its
+    customer-dependent steps take), in a bounded cache: in real
     catalogs most cases fire a set of rules some earlier case fired, and then the journey,
     metrics and flags are the same and need not be built again."""
 
@@ -221,15 +222,16 @@ class Evaluator:
 
     def values(self, trace: Trace) -> tuple[float, ...]:
         """METRICS then effort of a trace: no flags, no JSON. Memoised by (rules fired,
-        start channel), for attribution, which asks once per rule removed."""
-        key = (trace.fired, trace.case.channel)
+        start channel, alternatives taken), for attribution, which asks once per rule removed."""
+        cps = self.cps
+        key = (trace.fired, trace.case.channel, cps.choices(trace.case))
         hit = self._values.get(key)
         if hit is None:
-            cps = self.cps
-            o = order_steps(cps, [cps.rules[i] for i in sorted(trace.fired)])
+            facts = cps.case_facts(trace.case)
+            o = order_steps(cps, [cps.rules[i] for i in sorted(trace.fired)], facts)
             kept = trace.without(self._policy_rules).step_ids
             metrics = measure_ids(cps, o, trace.case.channel,
-                                  {s for s in o.ordered if s not in kept})
+                                  {s for s in o.ordered if s not in kept}, facts)
             hit = (*(metrics[m] for m in METRICS), effort_score(metrics, cps.manifest.weights))
             if len(self._values) >= 4 * self._cache_size:
                 self._values.clear()
@@ -242,9 +244,9 @@ class Evaluator:
 
     def outcome(self, case: Case) -> tuple[frozenset[int], Outcome]:
         """The rules that fired for a case and its outcome, from the cache when these rules
-        fired before."""
+        fired before (with the same start channel and alternatives taken)."""
         fired = frozenset(self.engine.fire(case))
-        key = (fired, case.channel)
+        key = (fired, case.channel, self.cps.choices(case))
         hit = self._cache.get(key)
         if hit is None:
             hit = self._remember(key, self.result(build_trace(self.cps, case, fired)))

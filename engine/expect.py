@@ -7,6 +7,8 @@ An expectation file says which cases it is about and what must hold for each of 
         select: {event: relocate}                 # case, event, persona: a value or a list
         expect:
           channels: {max: 2}                      # any metric: max, min or eq
+          customer_departments_max: 2             # the same in plain terms: METRIC_max/_min/_eq
+          channels_exclude: [branch]              # no step of the customer path in a branch
           steps_include: [update address]
           steps_exclude: [visit a branch]
           no_flags: [silent-wait]
@@ -31,7 +33,7 @@ from .errors import InputError, Problem, did_you_mean
 from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path, validate_model
-from .measure import tidy_number
+from .measure import customer_visible, tidy_number
 from .metrics import METRIC_ALIASES, SCORES
 from .model import FiniteFloat, Strict
 
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 SNAPSHOT_KEYS = SCORES
+# `departments_max: 3` is `departments: {max: 3}`: a bound in plain terms, for every score.
+BOUND_KEYS = {f"{m}_{b}": (m, b) for m in SCORES for b in ("max", "min", "eq")}
 EXPECTATIONS_DIR = "expectations"
 
 
@@ -94,13 +98,16 @@ class Expect(Strict):
     metrics: dict[str, Bound] = {}
     steps_include: tuple[str, ...] = ()
     steps_exclude: tuple[str, ...] = ()
+    channels_exclude: tuple[str, ...] = ()   # channels the customer path never uses
     no_flags: tuple[str, ...] = ()
 
-    _lists = field_validator("steps_include", "steps_exclude", "no_flags", mode="before")(lambda v: _listify(v))
+    _lists = field_validator("steps_include", "steps_exclude", "channels_exclude", "no_flags",
+                             mode="before")(lambda v: _listify(v))
 
     @classmethod
     def _allowed_keys(cls) -> set[str]:
-        return {"metrics", "steps_include", "steps_exclude", "no_flags", *METRIC_ALIASES}
+        return {"metrics", "steps_include", "steps_exclude", "channels_exclude", "no_flags", *METRIC_ALIASES,
+                *BOUND_KEYS}
 
     @model_validator(mode="before")
     @classmethod
@@ -110,6 +117,12 @@ class Expect(Strict):
             data = dict(data)
             # a metric's table column names it too: `chans: {max: 2}`
             inline = {METRIC_ALIASES[k]: data.pop(k) for k in list(data) if k in METRIC_ALIASES}
+            for k in [k for k in data if k in BOUND_KEYS]:   # plain terms: `departments_max: 3`
+                metric, bound = BOUND_KEYS[k]
+                if not isinstance(inline.get(metric, {}), dict):
+                    raise PydanticCustomError("expect", "give {m} as `{k}` or as `{m}: {{...}}`, not both",
+                                              {"m": metric, "k": k})
+                inline[metric] = {**inline.get(metric, {}), bound: data.pop(k)}
             given = data.get("metrics")   # the long form, `metrics: {channels: {max: 2}}`, also works
             if given is None:
                 data["metrics"] = inline
@@ -128,7 +141,7 @@ class Expect(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> "Expect":
-        if not (self.metrics or self.steps_include or self.steps_exclude or self.no_flags):
+        if not (self.metrics or self.steps_include or self.steps_exclude or self.channels_exclude or self.no_flags):
             raise PydanticCustomError("expect", "expect needs at least one metric bound, steps or flags", {})
         return self
 
@@ -304,6 +317,14 @@ def check_names(loaded: LoadedExpectations, evaluation: Evaluation) -> list[Prob
                                             f"steps_exclude: '{action}' is not a step of the policy set{also}"
                                             f"{did_you_mean(action, steps)} (a step a redesign removed: name "
                                             "the set it came from as `baseline:`)"))
+        channels = set(cps.manifest.channels) if cps is not None else None
+        for k, channel in enumerate(e.expect.channels_exclude if channels is not None else ()):
+            if channel not in channels:
+                value = raw and raw["expect"]["channels_exclude"]
+                loc = ("expect", "channels_exclude", k) if isinstance(value, list) else ("expect", "channels_exclude")
+                problems.append(Problem(loaded.path, where(*loc), subject,
+                                        f"channels_exclude: '{channel}' is not a channel of the policy set"
+                                        f"{did_you_mean(channel, channels)}"))
     return problems
 
 
@@ -335,6 +356,11 @@ def run_expectations(loaded: LoadedExpectations, evaluation: Evaluation, run: Te
             for s in e.expect.steps_exclude:
                 if s in actions:
                     o.failures.append(("steps", f"no '{s}'", f"step {actions.index(s) + 1} of {len(actions)}"))
+            path = customer_visible(r.journey)
+            for channel in e.expect.channels_exclude:
+                sent = [s.action for s in path if s.channel == channel]
+                if sent:
+                    o.failures.append(("channels", f"never {channel}", "; ".join(f"'{a}'" for a in sent)))
             for kind in e.expect.no_flags:
                 hits = [f.message for f in r.flags if f.kind == kind]
                 if hits:

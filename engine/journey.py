@@ -167,8 +167,8 @@ class Ordering(NamedTuple):
 
 
 def build_journey(cps: CompiledPolicySet, trace: Trace, facts: Sequence[StepFacts] | None = None) -> Journey:
-    """`facts`: each step id's facts for this case (default the set's)."""
-    facts = cps.step_facts if facts is None else facts
+    """`facts`: each step id's facts for this case (default: as the case's attributes choose)."""
+    facts = cps.case_facts(trace.case) if facts is None else facts
     rules = [cps.rules[i] for i in sorted(trace.fired)]
     o = order_steps(cps, rules, facts)
     causes: dict[int, set[Cause]] = {}

@@ -80,7 +80,7 @@ def _problems_from(error: ValidationError, raw: Any, file: str, subject: str | N
 
 
 # Branch names pydantic puts into error locations (see model.StepOrName): not user keys.
-_UNION_TAGS = frozenset({"Step", "str"})
+_UNION_TAGS = frozenset({"Step", "str", "single", "alternatives"})   # and model._one_or_choices
 
 
 def _drop_consequences(errors: list[dict]) -> list[dict]:
@@ -288,10 +288,15 @@ def _cross_check(manifest: Manifest, rules: list[tuple[Rule, str, int, LineDict]
             if item.department not in departments:
                 report(at("then", j, "department"), f"step '{item.action}': unknown department "
                        f"'{item.department}'{did_you_mean(item.department, departments)}")
-            if item.channel != INTERNAL_CHANNEL and item.channel not in channels:
-                report(at("then", j, "channel"), f"step '{item.action}': unknown channel "
-                       f"'{item.channel}'{did_you_mean(item.channel, channels)}")
-            if item.lane in CUSTOMER_VISIBLE and item.channel == INTERNAL_CHANNEL:
+            for channel in item.channels:
+                if channel != INTERNAL_CHANNEL and channel not in channels:
+                    report(at("then", j, "channel"), f"step '{item.action}': unknown channel "
+                           f"'{channel}'{did_you_mean(channel, channels)}")
+            for key, choices in item.choices.items():   # conditions of channel/days alternatives
+                for k, c in enumerate(choices):
+                    if c.when is not None:
+                        _check_condition(c.when, manifest, ("then", j, key, k, "when"), at, report)
+            if item.lane in CUSTOMER_VISIBLE and INTERNAL_CHANNEL in item.channels:
                 report(at("then", j, "lane"), f"step '{item.action}': a {item.lane.value} "
                        "step is seen by the customer and needs a channel")
             if item.action in steps:

@@ -31,7 +31,7 @@ from .metrics import DEFAULT_WEIGHTS, METRICS, SCORES
 __all__ = [
     "Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "LintOptions", "Manifest",
     "METRICS", "OPERATORS", "PolicySet", "Rule", "Scalar", "Step", "Thresholds", "When",
-    "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL", "Capacity", "DepartmentCapacity", "ChannelCost",
+    "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL", "Capacity", "DepartmentCapacity", "ChannelCost", "ChannelChoice", "DaysChoice",
 ]
 
 def _scalar(v: Any) -> Any:
@@ -81,6 +81,7 @@ LIST_OPERATORS = frozenset({"in", "not_in"})
 # Bounds that keep every sum finite: a journey's days along a path of up to a million
 # steps, and effort (weights x metrics) over a catalog of a billion cases.
 MAX_DAYS = 1e6
+MAX_FEE = 1e12   # a fee, in the manifest's currency: no sum of them overflows
 MAX_WEIGHT = 1e6
 MAX_MINUTES = 1e6        # a step's handling time (about two years)
 MAX_VOLUME = 1e12        # cases a year, and any capacity or money figure
@@ -226,6 +227,65 @@ class When(Strict):
         return set().union(*(c.attributes() for c in self.all + self.any))
 
 
+class ChannelChoice(Strict):
+    """One alternative of a step's channel: taken when `when` holds (no `when`: otherwise)."""
+
+    when: Condition | None = None
+    """A condition on the case, as in a rule's `when.all`."""
+    channel: str = Field(min_length=1)
+    """The channel the step is in for such a case."""
+
+    _strip = field_validator("channel")(lambda v: _name(v))
+
+
+class DaysChoice(Strict):
+    """One alternative of a step's days: taken when `when` holds (no `when`: otherwise)."""
+
+    when: Condition | None = None
+    """A condition on the case, as in a rule's `when.all`."""
+    days: Annotated[float, StrictMode()] = Field(ge=0, le=MAX_DAYS)
+    """The days the step takes for such a case."""
+
+    @field_validator("days")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("days must be a finite number")
+        return v
+
+
+def _by_attribute(value: Any, key: str) -> Any:
+    """`{by: digital, true: web, false: phone, else: post}` is the list of alternatives
+    `[{when: {attr: digital, eq: true}, channel: web}, ..., {channel: post}]`."""
+    if not (isinstance(value, Mapping) and "by" in value):
+        return value
+    by = value["by"]
+    out = [{"when": {"attr": by, "eq": k}, key: v} for k, v in value.items() if k not in ("by", "else")]
+    if not out:
+        raise PydanticCustomError("choice", "`by: {by}` needs a value for at least one of its values",
+                                  {"by": str(by)})
+    if "else" in value:
+        out.append({key: value["else"]})
+    return out
+
+
+def _one_or_choices(one: Any, choice: type) -> Any:
+    """A value, or a list of alternatives; the discriminator keeps an error to the form written."""
+    return Annotated[Union[Annotated[one, Tag("single")], Annotated[tuple[choice, ...], Tag("alternatives")]],
+                     Discriminator(lambda v: "alternatives" if isinstance(v, (list, tuple)) else "single")]
+
+
+def _check_choices(choices: Any, key: str) -> Any:
+    if isinstance(choices, tuple):
+        if not choices:
+            raise PydanticCustomError("choice", "a list of {key} alternatives needs at least one", {"key": key})
+        for c in choices[:-1]:
+            if c.when is None:
+                raise PydanticCustomError("choice", "only the last {key} alternative may leave out `when` "
+                                          "(it is the otherwise)", {"key": key})
+    return choices
+
+
 class Step(Strict):
     """What a rule requires. Its identity is its action text."""
 
@@ -235,12 +295,16 @@ class Step(Strict):
     """Service-blueprint lane: customer, frontstage (seen by the customer), backstage (unseen) or support."""
     department: str = Field(min_length=1)
     """The department that does or receives it (one of the manifest's departments)."""
-    channel: str = INTERNAL_CHANNEL
-    """Where it happens (one of the manifest's channels); `internal` for staff-only work."""
+    channel: _one_or_choices(str, ChannelChoice) = INTERNAL_CHANNEL
+    """Where it happens (one of the manifest's channels); `internal` for staff-only work. Or,
+    when it depends on the customer, `{by: ATTRIBUTE, VALUE: CHANNEL, ..., else: CHANNEL}` or a
+    list of `{when: CONDITION, channel: CHANNEL}` alternatives (the first that holds)."""
     asks: tuple[str, ...] = ()
     """Information items the step asks the customer for (counted by repeated_asks)."""
-    days: Annotated[float, StrictMode()] = Field(default=0, ge=0, le=MAX_DAYS)
-    """How many days it takes (at most 1,000,000, so no sum of them overflows)."""
+    days: _one_or_choices(Annotated[float, StrictMode(), Field(ge=0, le=MAX_DAYS)], DaysChoice) = 0
+    """How many days it takes (at most 1,000,000, so no sum of them overflows). Or, when it
+    depends on the customer, `{by: ATTRIBUTE, VALUE: DAYS, ...}` or a list of
+    `{when: CONDITION, days: DAYS}` alternatives (the first that holds)."""
     after: tuple[str, ...] = ()
     """Steps (by action) this one comes after, when they are in the journey."""
     informs: Annotated[bool, StrictMode()] = False  # true/false only (`yes` and 1 are not booleans)
@@ -249,15 +313,47 @@ class Step(Strict):
     """Staff handling time of its department, in minutes (default: the manifest's `capacity.minutes` for its lane)."""
     customer_minutes: Annotated[float, StrictMode()] | None = Field(default=None, ge=0, le=MAX_MINUTES)
     """The customer's own time, travel included, in minutes (default: `capacity.customer_minutes` for its lane)."""
-    fee: float = Field(default=0, ge=0)
+    fee: Annotated[float, StrictMode()] = Field(default=0, ge=0, le=MAX_FEE)
     """What the customer pays for it, in the manifest's `currency` (summed as customer_fees)."""
 
     _tuples = field_validator("asks", mode="before")(lambda v: _as_tuple(v))
     _steps = field_validator("after", mode="before")(lambda v: _names(v))
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Every channel it can be in."""
+        return (self.channel,) if isinstance(self.channel, str) else tuple(c.channel for c in self.channel)
+
+    @property
+    def base_channel(self) -> str:
+        """Its channel, or the first alternative's: where it is when no alternative holds."""
+        return self.channel if isinstance(self.channel, str) else self.channel[0].channel
+
+    @property
+    def base_days(self) -> float:
+        return self.days if not isinstance(self.days, tuple) else self.days[0].days
+
+    @property
+    def choices(self) -> dict[str, tuple]:
+        """The fields that depend on the customer, with their alternatives."""
+        return {k: v for k, v in (("channel", self.channel), ("days", self.days)) if isinstance(v, tuple)}
+
+    @field_validator("channel", "days", mode="before")
+    @classmethod
+    def _alternatives(cls, v: Any, info: Any) -> Any:
+        v = _by_attribute(v, info.field_name)
+        return tuple(v) if isinstance(v, list) else v
+
+    @field_validator("channel", "days")
+    @classmethod
+    def _one_otherwise(cls, v: Any, info: Any) -> Any:
+        return _check_choices(v, info.field_name)
+
     @field_validator("action", "department", "channel")
     @classmethod
-    def _strip(cls, v: str) -> str:
+    def _strip(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v   # alternatives: each stripped on its own
         v = _name(v)
         if not v:
             raise ValueError("must not be blank")
@@ -265,8 +361,8 @@ class Step(Strict):
 
     @field_validator("days", "fee")
     @classmethod
-    def _finite(cls, v: float, info: Any) -> float:
-        if not math.isfinite(v):
+    def _finite(cls, v: Any, info: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
             raise ValueError(f"{info.field_name} must be a finite number")
         return v
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .errors import InputError, did_you_mean
-from .expect import Expectation, ExpectationFile
+from .expect import BOUND_KEYS, Expectation, ExpectationFile
 from .judge import FLAG_KINDS
 from .metrics import REGISTRY, SCORES
 from .model import OPERATORS, Catalog, CaseSpec, Condition, Manifest, Rule, RuleFile, When
@@ -139,6 +139,13 @@ def _policy() -> dict[str, Any]:
     for key in ("asks", "after"):
         if key in step["properties"]:
             step["properties"][key] = _one_or_many(step["properties"][key])
+    for key, value in (("channel", {"type": "string"}), ("days", {"type": "number", "minimum": 0})):
+        # `{by: ATTRIBUTE, VALUE: ..., else: ...}` (model._by_attribute) beside the list form
+        step["properties"][key]["oneOf"].append({
+            "type": "object", "required": ["by"], "properties": {"by": {"type": "string"}},
+            "additionalProperties": value,
+            "description": f"the {key} by the value of one attribute: `by: ATTRIBUTE`, then `VALUE: ...` "
+                           "per value, `else: ...` for the rest"})
     then = s["properties"]["then"]
     item = {"anyOf": [{"$ref": "#/$defs/Step"},
                       {"type": "string", "minLength": 1, "description": "the action of a step another rule defines"}]}
@@ -177,12 +184,14 @@ def _expectations() -> dict[str, Any]:
     for key in list(sel):
         sel[key] = _one_or_many(sel[key])
     expect = defs["Expect"]["properties"]
-    for key in ("steps_include", "steps_exclude"):
+    for key in ("steps_include", "steps_exclude", "channels_exclude"):
         expect[key] = _one_or_many(expect[key])
     expect["no_flags"] = _list({"enum": list(FLAG_KINDS)}, expect["no_flags"].get("description"))
     docs = {m.name: m.definition for m in REGISTRY}
     for name in SCORES:   # a metric's bound sits beside the other keys: `channels: {max: 2}`
         expect[name] = {"$ref": "#/$defs/Bound", "description": f"bound on {name}: {docs.get(name, 'the effort score')}"}
+    for key, (name, bound) in BOUND_KEYS.items():   # the same in plain terms: `departments_max: 3`
+        expect[key] = {"type": "number", "description": f"{bound} of {name}"}
     for name in ("Bound", "Select", "Expect"):   # each needs at least one key (checked by the models)
         defs[name]["minProperties"] = 1
     return {**s, "$defs": defs}

@@ -13,6 +13,7 @@ every other check still runs on the usable part of the set. Checks:
 | shadowed-rule | warning | whenever the rule fires another rule fires too and requires every step it requires, and removing it changes no metric (policy_steps included) |
 | shadowed-by-policy | info | shadowed, but only by policy or practice rules while it is system or regulation: removing it would make its steps policy-made |
 | chain-cycle | warning | rules that require each other's steps in a circle |
+| uncovered-alternatives | warning | a step's channel or days alternatives may fit no alternative for some case (such cases get the first): a `by` list that leaves out a value of the attribute, or alternatives all with `when` that cannot be shown to cover every case |
 | confusable-id | warning | rule ids that differ only by case or look-alike characters (NFKC, case folding, invisible format characters, and common Cyrillic/Greek look-alikes of Latin letters, plus 0/o and 1/l; not the whole Unicode confusables table) |
 | unused-department, unused-channel, unused-attribute, unused-event | info | a manifest entry no rule uses |
 | config | error | the lint config cannot be read, or names an unknown code or one that cannot be suppressed |
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Literal, Sequence
 
 from ..load import read_policy_set
-from . import cycles, duplicates, names, reachability, unused
+from . import choices, cycles, duplicates, names, reachability, unused
 from .context import Context
 from .findings import CODES, LEVELS, Finding, format_findings, has_errors
 from .names import from_problem
@@ -48,7 +49,7 @@ __all__ = ["CODES", "LEVELS", "Finding", "LintReport", "Suppressed", "format_fin
            "lint", "lint_report"]
 
 # Reachability first: the other families skip the rules it finds dead.
-CHECKS = (reachability.check, duplicates.check, cycles.check, unused.check, names.check)
+CHECKS = (reachability.check, duplicates.check, cycles.check, unused.check, names.check, choices.check)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ CODES: dict[str, str] = {
     **{c: "error" for c in sorted(LOAD_CODES)},
     "dead-rule": "error", "config": "error", "bad-suppression": "error",
     "uncatalogued-event": "warning", "duplicate-rule": "warning", "shadowed-rule": "warning",
-    "chain-cycle": "warning", "confusable-id": "warning",
+    "chain-cycle": "warning", "confusable-id": "warning", "uncovered-alternatives": "warning",
     "unused-department": "info", "unused-channel": "info", "unused-attribute": "info",
     "unused-event": "info", "shadowed-by-policy": "info", "unused-suppression": "info",
 }

@@ -32,13 +32,15 @@ def check(ctx: Context) -> None:
             ctx.add("info", "unused-department", None,
                      f"department '{d}' is in the manifest but no step is in it",
                      (mfile, line_of("departments", index=i)))
-    used_channels = {s.channel for s in steps} | {m.default_channel}
+    used_channels = {c for s in steps for c in s.channels} | {m.default_channel}
     for i, c in enumerate(m.channels):
         if c not in used_channels:
             ctx.add("info", "unused-channel", None,
                      f"channel '{c}' is in the manifest but no step uses it",
                      (mfile, line_of("channels", index=i)))
-    used_attributes = set().union(*(r.when.attributes() for r in ctx.rules))
+    used_attributes = set().union(*(r.when.attributes() for r in ctx.rules),
+                                  *(c.when.attributes() for s in steps for cs in s.choices.values()
+                                    for c in cs if c.when is not None))
     for name in m.attributes:
         if name not in used_attributes:
             ctx.add("info", "unused-attribute", None,
