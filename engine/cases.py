@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from .compile import CompiledPolicySet
 from .errors import InputError
 from .load import CaseResolver, LoadedCatalog
-from .model import Case, CaseSpec, Manifest, PolicySet
+from .model import MAX_VOLUME, Case, CaseSpec, Manifest, PolicySet
 
 __all__ = ["make_case"]
 
@@ -20,23 +20,28 @@ __all__ = ["make_case"]
 def make_case(source: CompiledPolicySet | PolicySet | Manifest, event: str, *, persona: str | None = None,
               channel: str | None = None, id: str | None = None,
               personas: Mapping[str, Mapping[str, Any]] | LoadedCatalog | None = None,
-              attrs: Mapping[str, Any] | None = None, **more: Any) -> Case:
+              attrs: Mapping[str, Any] | None = None, volume: float | None = None, **more: Any) -> Case:
     """One validated case of `event` for the policy set (or manifest) `source`.
 
     Attributes come from the manifest's defaults, then `personas[persona]` (a mapping of
     persona name to attributes, or a loaded catalog), then `attrs` and keyword arguments.
-    Without `personas`, `persona` is only a label. Raises InputError when the event, the
+    Without `personas`, `persona` is only a label. `volume` (cases a year) defaults to the
+    catalog's per_year for the event × the persona's share, as in a catalog. Raises InputError when the event, the
     channel, the persona or any attribute is unknown or out of range."""
     manifest = source if isinstance(source, Manifest) else source.manifest
+    if volume is not None and not (type(volume) in (int, float) and 0 <= volume <= MAX_VOLUME):
+        raise InputError(f"case {id or event}: volume must be a number from 0 to {MAX_VOLUME:g}, got {volume!r}")
+    per_year: Mapping[str, float] = {}
     if isinstance(personas, LoadedCatalog):
         table, lines, file = personas.catalog.personas, personas.persona_lines, personas.path
+        per_year = personas.catalog.per_year
     else:
         table, lines, file = personas or {}, {}, ""   # no file: problems name only the case
-    resolver = CaseResolver(manifest, file, table, lines, personas_are_labels=personas is None)
+    resolver = CaseResolver(manifest, file, table, lines, personas_are_labels=personas is None, per_year=per_year)
     if resolver.problems:
         raise InputError(resolver.problems)
     spec = CaseSpec.model_construct(id=id, event=event, persona=persona, channel=channel,
-                                    attrs={**(attrs or {}), **more})
+                                    attrs={**(attrs or {}), **more}, volume=volume)
     out = resolver.resolve(spec, None)
     if isinstance(out, list):
         raise InputError(out)

@@ -60,7 +60,7 @@ def test_every_bundled_case_built_in_python_is_the_catalogs_case():
     for c in cases:
         spec = next((s for s in loaded.catalog.cases if s.get("id") == c.id), {})
         made = friction.make_case(cps, c.event, persona=c.persona, personas=loaded, id=c.id,
-                                  channel=spec.get("channel"), attrs=spec.get("attrs"))
+                                  channel=spec.get("channel"), attrs=spec.get("attrs"), volume=spec.get("volume"))
         assert made == c
 
 

@@ -242,3 +242,13 @@ def test_burden_shift_needs_a_lower_customer_side():
     assert burden_shift(before, after, cap) == []          # the customer gains nothing
     after.effort = -1.0
     assert [f["department"] for f in burden_shift(before, after, cap)] == ["B"]
+
+
+def test_make_case_takes_the_catalogs_volume_or_its_own(tmp_path):
+    run(tmp_path)
+    cps = friction.compile_policy_set(friction.load_policy_set(tmp_path / "set"))
+    loaded = friction.load_catalog(tmp_path / "set-cases.yaml")
+    assert friction.make_case(cps, "move", persona="offline", personas=loaded).volume == 150   # 600 × 0.25
+    assert friction.make_case(cps, "move", persona="offline", personas=loaded, volume=9).volume == 9
+    with pytest.raises(InputError, match="volume must be a number"):
+        friction.make_case(cps, "move", volume=-1)
