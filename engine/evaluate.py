@@ -190,6 +190,8 @@ class Evaluator:
         self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
         self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
         self._cache_size = cache_size
+        # Minutes per department are kept with an outcome only when the set gives any.
+        self._with_load = capacity_configured(cps.manifest.capacity)
 
     # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
     # host is per process) and the caches are made again on the receiving side.
@@ -262,7 +264,7 @@ class Evaluator:
             shared = result.summary()
         out = Outcome((*(result.metrics[m] for m in METRICS), result.effort),
                       tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1],
-                      result.load)
+                      result.load if self._with_load else None)
         self._cache[key] = out
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

@@ -139,7 +139,12 @@ def test_diff_markdown_is_a_github_table(bank, draft):
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("### bank 2024.3 → bank-draft")
-    table = [ln for ln in lines if ln.startswith("|")]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("|"))
+    table = []   # the first table: the yearly table of both sides follows it, further down
+    for ln in lines[start:]:
+        if not ln.startswith("|"):
+            break
+        table.append(ln)
     header, rule, *rows = table
     cells = [h.strip() for h in header.strip("|").split("|")]
     assert cells[0] == "case" and len(cells) == 1 + len(KEYS)
