@@ -30,12 +30,13 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .errors import InputError, Problem, did_you_mean
+from .capacity import yearly_load
 from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path, validate_model
 from .measure import customer_visible, tidy_number
 from .metrics import METRIC_ALIASES, SCORES
-from .model import FiniteFloat, Strict
+from .model import Capacity, FiniteFloat, Strict
 
 __all__ = [
     "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",
@@ -46,6 +47,7 @@ __all__ = [
 SNAPSHOT_KEYS = SCORES
 # `departments_max: 3` is `departments: {max: 3}`: a bound in plain terms, for every score.
 BOUND_KEYS = {f"{m}_{b}": (m, b) for m in SCORES for b in ("max", "min", "eq")}
+YEARLY_KEYS = ("department_hours", "customer_hours", "yearly_cost")
 EXPECTATIONS_DIR = "expectations"
 
 
@@ -100,14 +102,18 @@ class Expect(Strict):
     steps_exclude: tuple[str, ...] = ()
     channels_exclude: tuple[str, ...] = ()   # channels the customer path never uses
     no_flags: tuple[str, ...] = ()
+    # Yearly, volume-weighted over the selected cases (time-driven activity-based costing).
+    department_hours: dict[str, Bound] = {}
+    customer_hours: Bound | None = None
+    yearly_cost: Bound | None = None
 
     _lists = field_validator("steps_include", "steps_exclude", "channels_exclude", "no_flags",
                              mode="before")(lambda v: _listify(v))
 
     @classmethod
     def _allowed_keys(cls) -> set[str]:
-        return {"metrics", "steps_include", "steps_exclude", "channels_exclude", "no_flags", *METRIC_ALIASES,
-                *BOUND_KEYS}
+        return {"metrics", "steps_include", "steps_exclude", "channels_exclude", "no_flags", *YEARLY_KEYS,
+                *METRIC_ALIASES, *BOUND_KEYS}
 
     @model_validator(mode="before")
     @classmethod
@@ -141,8 +147,9 @@ class Expect(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> "Expect":
-        if not (self.metrics or self.steps_include or self.steps_exclude or self.channels_exclude or self.no_flags):
-            raise PydanticCustomError("expect", "expect needs at least one metric bound, steps or flags", {})
+        if not (self.metrics or self.steps_include or self.steps_exclude or self.channels_exclude or self.no_flags
+                or self.department_hours or self.customer_hours or self.yearly_cost):
+            raise PydanticCustomError("expect", "expect needs at least one metric bound, steps, flags or yearly figure", {})
         return self
 
 
@@ -307,6 +314,12 @@ def check_names(loaded: LoadedExpectations, evaluation: Evaluation) -> list[Prob
                 loc = ("select", key, k) if isinstance(raw and raw["select"][key], list) else ("select", key)
                 problems.append(Problem(loaded.path, where(*loc), subject,
                                         f"select.{key}: '{value}' {why}{did_you_mean(value, choices)}"))
+        if cps is not None:
+            for dept in e.expect.department_hours:
+                if dept not in cps.manifest.departments:
+                    problems.append(Problem(loaded.path, where("expect", "department_hours", dept), subject,
+                                            f"department_hours: unknown department '{dept}'"
+                                            f"{did_you_mean(dept, cps.manifest.departments)}"))
         if steps is not None:
             for k, action in enumerate(e.expect.steps_exclude):
                 if action not in steps:
@@ -366,9 +379,28 @@ def run_expectations(loaded: LoadedExpectations, evaluation: Evaluation, run: Te
                 if hits:
                     o.failures.append(("flags", f"no {kind}", "; ".join(hits)))
             run.outcomes.append(o)
+        x = e.expect
+        if x.department_hours or x.customer_hours or x.yearly_cost:
+            run.outcomes.append(_yearly_outcome(loaded.path, line, e, selected, evaluation))
     run.suites[loaded.path] = evaluation.policy_set
     if problems:
         raise InputError(problems)
+
+
+def _yearly_outcome(path: str, line: int, e: Expectation, selected: list[CaseResult],
+                    evaluation: Evaluation) -> Outcome:
+    """One outcome for the yearly figures of the selected cases, weighted by their volumes."""
+    cap = evaluation.cps.manifest.capacity if evaluation.cps is not None else None
+    y = yearly_load((r.load, r.case.volume, r.effort) for r in selected).report(cap or Capacity())
+    o = Outcome(path, line, e.name, f"{len(selected)} case(s), yearly")
+    checks = [(f"department_hours.{d}", b, y["departments"].get(d, {}).get("hours", 0))
+              for d, b in e.expect.department_hours.items()]
+    checks += [(k, b, y[field]) for k, field, b in (("customer_hours", "customer_hours", e.expect.customer_hours),
+                                                      ("yearly_cost", "cost", e.expect.yearly_cost)) if b is not None]
+    for name, bound, actual in checks:
+        for want in bound.failures(actual):
+            o.failures.append((name, want, f"{actual:g}"))
+    return o
 
 
 def junit_xml(run: TestRun) -> str:

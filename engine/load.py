@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem, did_you_mean
 from .yamlio import LineDict, LineList, dump_yaml, parse_yaml, read_yaml, relative_path, unreadable_file
 from .model import (
-    CUSTOMER_VISIBLE, EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, LIST_OPERATORS, ORDERED_OPERATORS, PERSONA_KEYS,
+    CUSTOMER_VISIBLE, EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, LIST_OPERATORS, MAX_VOLUME, ORDERED_OPERATORS,
+    PERSONA_KEYS,
     Attribute, Case, CaseSpec, Catalog, Condition, Manifest, PolicySet, Rule, RuleFile, Step,
 )
 
@@ -629,7 +630,8 @@ class JsonLineResolver:
             return Problem(file, n, subject, "each line must be a JSON object (a case)")
         problems: list[Problem] = []
         if _plain_case(raw):  # the common, well-formed line: no validator needed
-            spec = _Line(raw.get("id"), raw["event"], raw.get("persona"), raw.get("channel"), raw.get("attrs", {}))
+            spec = _Line(raw.get("id"), raw["event"], raw.get("persona"), raw.get("channel"), raw.get("attrs", {}),
+                         raw.get("volume"))
         else:
             spec = validate_model(CaseSpec, raw, file, subject, problems, n)
         out = self.resolver.resolve(spec, n) if spec is not None else problems
@@ -664,7 +666,6 @@ class CatalogStream:
 
 
 _CASE_KEYS = frozenset(CaseSpec.model_fields)
-_PLAIN_KEYS = _CASE_KEYS - {"volume"}   # a line with a volume goes through the validator
 
 
 class _Line(NamedTuple):
@@ -675,12 +676,15 @@ class _Line(NamedTuple):
     persona: str | None
     channel: str | None
     attrs: dict
+    volume: float | None = None
 
 
 def _plain_case(raw: dict) -> bool:
     """True when `raw` is exactly what CaseSpec would accept unchanged (attribute values are
     checked against the manifest by the resolver either way)."""
-    return (raw.keys() <= _PLAIN_KEYS and type(raw.get("event")) is str
+    volume = raw.get("volume")
+    return (raw.keys() <= _CASE_KEYS and type(raw.get("event")) is str
+            and (volume is None or (type(volume) in (int, float) and 0 <= volume <= MAX_VOLUME))
             and all(raw.get(k) is None or type(raw[k]) is str for k in ("id", "persona", "channel"))
             and type(raw.get("attrs", {})) is dict and all(type(k) is str for k in raw.get("attrs", {})))
 

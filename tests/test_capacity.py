@@ -252,3 +252,56 @@ def test_make_case_takes_the_catalogs_volume_or_its_own(tmp_path):
     assert friction.make_case(cps, "move", persona="offline", personas=loaded, volume=9).volume == 9
     with pytest.raises(InputError, match="volume must be a number"):
         friction.make_case(cps, "move", volume=-1)
+
+
+# --------------------------------------------------------------------------- expectations and the bank
+
+
+def test_yearly_expectations(tmp_path):
+    from friction.expect import TestRun, load_expectations, run_expectations
+    ev = run(tmp_path)
+    exp = tmp_path / "set" / "expectations"
+    exp.mkdir()
+    (exp / "load.yaml").write_text(yaml.safe_dump({"expectations": [
+        {"name": "A holds", "select": {"event": "move"}, "expect": {"department_hours": {"A": {"max": 100}}}},
+        {"name": "B holds", "select": {"persona": "offline"},
+         "expect": {"department_hours": {"B": {"eq": 75}}, "customer_hours": {"eq": 62.5}, "yearly_cost": {"eq": 4350}}},
+    ]}))
+    loaded = load_expectations(exp / "load.yaml", allow_outside=True)
+    result = TestRun()
+    run_expectations(loaded, ev, result)
+    failed = {o.expectation: o.failures for o in result.failed}
+    # A: 120 hours over both personas; offline: 150 × 30 min = 75 h of B, 150 × 25 min = 62.5 h, 150 × 29 = 4350
+    assert failed == {"A holds": [("department_hours.A", "at most 100", "120")]}
+
+
+def test_a_yearly_expectation_naming_an_unknown_department_is_an_error(tmp_path):
+    from friction.expect import TestRun, load_expectations, run_expectations
+    ev = run(tmp_path)
+    f = tmp_path / "e.yaml"
+    f.write_text(yaml.safe_dump({"expectations": [
+        {"name": "x", "select": {"event": "move"}, "expect": {"department_hours": {"Back ofice": {"max": 1}}}}]}))
+    with pytest.raises(InputError, match="unknown department 'Back ofice'"):
+        run_expectations(load_expectations(f, allow_outside=True), ev, TestRun())
+
+
+def test_the_bundled_draft_shifts_burden_onto_mortgages():
+    """The bundled figures are assumptions; under them the draft's customer gains come with
+    a back-office consultation per question that lands on Mortgages."""
+    d = diff(friction.evaluate_paths("policies/bank", "cases/life-events.yaml"),
+             friction.evaluate_paths("policies/bank-draft", "cases/life-events.yaml"))
+    assert d.yearly_after["customer_hours"] < d.yearly_before["customer_hours"]
+    shifted = {f["department"] for f in d.findings}
+    assert "Mortgages" in shifted
+    for f in d.findings:
+        assert f["hours_after"] > f["hours_before"]
+
+
+@pytest.mark.parametrize("volume", ["-1", "true", '"many"', "1e400"])
+def test_a_bad_volume_on_a_json_line_is_reported_and_the_rest_evaluated(tmp_path, volume):
+    folder = write_set(tmp_path / "set", AS_IS, MANIFEST)
+    lines = tmp_path / "c.jsonl"
+    lines.write_text(f'{{"id": "a", "event": "move", "volume": {volume}}}\n{{"id": "b", "event": "move", "volume": 2}}\n')
+    ev = friction.evaluate_paths(str(folder), str(lines))
+    assert [r.case.id for r in ev.results] == ["b"] and ev.results[0].case.volume == 2
+    assert len(ev.problems) == 1 and ev.problems[0].line == 1 and "volume" in ev.problems[0].message
