@@ -230,6 +230,18 @@ class _Dumper(yaml.SafeDumper):
         return tag
 
 
+_LINE_BREAKS = ("\x85", "\u2028", "\u2029")   # YAML reads these as line breaks, even inside quotes
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> ScalarNode:
+    if any(c in value for c in _LINE_BREAKS):   # only double quotes escape them (\N, \L, \P)
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(data: Any, **options: Any) -> str:
     """YAML text for `data` that `parse_yaml` reads back as `data` (options as yaml.dump)."""
     return yaml.dump(data, Dumper=_Dumper, **{"sort_keys": False, "allow_unicode": True, **options})

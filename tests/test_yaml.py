@@ -254,3 +254,10 @@ def test_only_true_and_false_are_booleans_in_flags(tmp_path, value):
     cat = write_yaml(tmp_path / "cases.yaml", f"personas: {{p: {{code: 1}}}}\nevents: [move]\nexpand: {value}\n")
     (p,) = problems_of(friction.load_catalog, cat)
     assert p.line == 3 and "expand" in p.message
+
+
+@pytest.mark.parametrize("text", ["\x85", "a\u2028b", "x\u2029", "rule\x85id"])
+def test_dump_yaml_round_trips_text_holding_yaml_line_breaks(text):
+    """Regression: a rule id holding NEL came back as a space (single quotes fold it)."""
+    from friction.yamlio import dump_yaml, parse_yaml
+    assert parse_yaml(dump_yaml({"id": text}), "x.yaml") == {"id": text}
