@@ -14,8 +14,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from .errors import InputError
+from .logic import alternatives, strata, then_actions
 from .metrics import StepFacts
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Capacity, Case, Cause, Condition, PolicySet, Rule, Step, When
+from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Capacity, Case, Cause, Condition, PolicySet, Rule, Step
 
 __all__ = ["CompiledRule", "CompiledPolicySet", "compile_policy_set"]
 
@@ -26,10 +28,16 @@ MISSING = object()  # an attribute the case does not have
 class CompiledRule:
     index: int                  # position in CompiledPolicySet.rules (sorted by id)
     rule: Rule
-    events: frozenset[str]      # empty: every life event
-    needs: tuple[int, ...]      # step ids that must already be required (sorted)
+    events: frozenset[str]      # empty: every life event (the top-level `when.event`)
     requires: tuple[int, ...]   # step ids it requires, in `then` order
     attributes: tuple[str, ...]  # case attributes its conditions read (sorted)
+    # Its condition in normal form (logic.alternatives): it fires once, for one of these,
+    # the guard holds on the case and every step (ids, sorted) is required.
+    alternatives: tuple[tuple[int, ...], ...] = ()
+    guards: tuple[Condition | None, ...] = ()
+    unless: tuple[int, ...] = ()    # step ids that must not be required (sorted)
+    stratum: int = 0
+    tests: tuple[int, ...] = ()     # every step id its condition tests (sorted): the static view
 
     @property
     def id(self) -> str:
@@ -38,6 +46,11 @@ class CompiledRule:
     @property
     def cause(self) -> Cause:
         return self.rule.cause
+
+    @property
+    def chains(self) -> bool:
+        """Whether it can wait for steps (some alternative tests steps)."""
+        return bool(self.tests)
 
 
 @dataclass
@@ -48,8 +61,14 @@ class CompiledPolicySet:
     steps: tuple[Step, ...]             # step id -> definition
     step_ids: dict[str, int]
     source: str                         # the generated matcher module
+    # life event -> matcher(attributes) -> (rules ready at once, live units); a unit is one
+    # alternative of one rule that tests steps (see unit_rule / unit_steps)
     matchers: dict[str, Callable[[Mapping[str, Any]], tuple[list[int], list[int]]]] = field(repr=False)
     rule_index: dict[str, int] = field(repr=False)
+    unit_rule: tuple[int, ...] = field(repr=False, default=())
+    unit_steps: tuple[tuple[int, ...], ...] = field(repr=False, default=())
+    units_on_step: tuple[tuple[int, ...], ...] = field(repr=False, default=())   # step id -> units testing it
+    unless_steps: frozenset[int] = field(repr=False, default=frozenset())         # steps some `unless` tests
     # Precomputed per step id, so each journey is built from small ints and shared dicts.
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     step_facts: tuple[StepFacts, ...] = field(repr=False, default=())    # what measuring reads
@@ -69,13 +88,23 @@ class CompiledPolicySet:
     def manifest(self):
         return self.policy_set.manifest
 
-    def candidates(self, case: Case) -> list[int]:
-        """Rules whose event and case conditions hold (steps not yet considered)."""
+    @property
+    def negation(self) -> bool:
+        """Whether some rule tests for a step's absence (`unless`)."""
+        return bool(self.unless_steps)
+
+    def live(self, case: Case) -> tuple[list[int], list[int]]:
+        """Rules whose case conditions hold with no step needed, and the units (rule
+        alternatives that test steps) whose case conditions hold. Steps are not considered."""
         match = self.matchers.get(case.event)
         if match is None:
-            return []
-        ready, waiting = match(case.attrs)
-        return ready + waiting
+            return [], []
+        return match(case.attrs)
+
+    def candidates(self, case: Case) -> list[int]:
+        """Rules whose event and case conditions hold for some alternative (steps not yet considered)."""
+        ready, units = self.live(case)
+        return sorted(set(ready).union(self.unit_rule[u] for u in units))
 
     def choices(self, case: Case) -> tuple[int, ...]:
         """The alternative each customer-dependent step takes for this case: part of what a
@@ -115,24 +144,49 @@ class CompiledPolicySet:
 def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
     actions = tuple(sorted(policy_set.steps))
     step_ids = {a: i for i, a in enumerate(actions)}
+    stratum, cycles = strata(policy_set.rules)
+    if cycles:  # the loader refuses these; a hand-built PolicySet may not have been checked
+        raise InputError(f"rule {cycles[0].rule}: {cycles[0].describe()}")
     rules = []
+    unit_rule: list[int] = []
+    unit_steps: list[tuple[int, ...]] = []
     for i, rule in enumerate(policy_set.rules):
-        then = [s.action if isinstance(s, Step) else s for s in rule.then]
+        alts = alternatives(rule.when.condition(with_event=False))
         rules.append(CompiledRule(
             index=i, rule=rule, events=frozenset(rule.when.event),
-            needs=tuple(sorted({step_ids[a] for a in rule.when.step})),
-            requires=tuple(dict.fromkeys(step_ids[a] for a in then)),
+            requires=tuple(dict.fromkeys(step_ids[a] for a in then_actions(rule))),
             attributes=tuple(sorted(rule.when.attributes())),
+            alternatives=tuple(tuple(sorted(step_ids[s] for s in alt.steps)) for alt in alts),
+            guards=tuple(alt.guard for alt in alts),
+            unless=tuple(sorted({step_ids[s] for s in rule.when.unless})),
+            stratum=stratum.get(rule.id, 0),
+            tests=tuple(sorted({step_ids[s] for s in rule.when.steps()})),
         ))
+    units: list[list[int]] = []   # rule index -> its unit ids, parallel to its alternatives with steps
+    for r in rules:
+        mine = []
+        for steps in r.alternatives:
+            if steps:
+                mine.append(len(unit_rule))
+                unit_rule.append(r.index)
+                unit_steps.append(steps)
+        units.append(mine)
+    units_on_step: list[list[int]] = [[] for _ in actions]
+    for u, steps in enumerate(unit_steps):
+        for s in steps:
+            units_on_step[s].append(u)
     steps = tuple(policy_set.steps[a] for a in actions)
     choice_slots = [(i, name, choices) for i, s in enumerate(steps) for name, choices in s.choices.items()]
-    source = generate_source(policy_set.name, policy_set.manifest.events, rules, choice_slots)
+    source = generate_source(policy_set.name, policy_set.manifest.events, rules, units, choice_slots)
     matchers, chooser = _matchers(source, policy_set.name)
     return CompiledPolicySet(
         policy_set=policy_set, rules=tuple(rules), actions=actions, steps=steps, step_ids=step_ids,
         source=source, matchers=matchers, chooser=chooser,
         choice_slots=tuple((i, name, tuple(getattr(c, name) for c in choices)) for i, name, choices in choice_slots),
         rule_index={r.id: r.index for r in rules},
+        unit_rule=tuple(unit_rule), unit_steps=tuple(unit_steps),
+        units_on_step=tuple(map(tuple, units_on_step)),
+        unless_steps=frozenset(s for r in rules for s in r.unless),
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},
@@ -167,14 +221,20 @@ def _lit(value: Any) -> str:
     raise TypeError(f"not a plain value: {value!r}")
 
 
-def _condition(c: Condition, local: dict[str, str]) -> str:
+def _condition(c: Condition, local: dict[str, str], event: str | None = None) -> str:
     """A Python expression over attributes already read into locals (`local`: attribute ->
     variable; MISSING when the case lacks it). A missing attribute makes every comparison
-    false, `ne` and `not_in` included, as in durable_rules."""
+    false, `ne` and `not_in` included, as in durable_rules. `event` tests are decided here,
+    for the life event the matcher is generated for. Step tests never reach here (they
+    are taken out by logic.alternatives)."""
     if c.all is not None:
-        return "(" + " and ".join(_condition(x, local) for x in c.all) + ")"
+        return "(" + " and ".join(_condition(x, local, event) for x in c.all) + ")"
     if c.any is not None:
-        return "(" + " or ".join(_condition(x, local) for x in c.any) + ")"
+        return "(" + " or ".join(_condition(x, local, event) for x in c.any) + ")"
+    if c.event is not None:
+        return "True" if event in c.event else "False"
+    if c.step is not None:
+        raise ValueError("a step test in a guard")  # logic.alternatives takes every one out
     v = local[c.attr]
     if c.op == "present":
         return f"({v} is not MISSING)" if c.value else f"({v} is MISSING)"
@@ -187,23 +247,17 @@ def _condition(c: Condition, local: dict[str, str]) -> str:
     return f"({v} is not MISSING and {v} {py} {right})"
 
 
-def when_expression(when: When, local: dict[str, str] | None = None) -> str:
-    """The case conditions of a rule as one Python expression. Without `local`, attributes
-    are read from the dict `a` where they are used."""
-    if local is None:
-        local = {name: f"a.get({_lit(name)}, MISSING)" for name in sorted(when.attributes())}
-    parts = [_condition(c, local) for c in when.all]
-    if when.any:
-        parts.append("(" + " or ".join(_condition(c, local) for c in when.any) + ")")
-    return " and ".join(parts) if parts else "True"
+def guard_expression(guard: Condition | None, local: dict[str, str], event: str | None) -> str:
+    return "True" if guard is None else _condition(guard, local, event)
 
 
 def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule],
-                    choice_slots: list[tuple[int, str, tuple[Any, ...]]] = ()) -> str:
+                    units: list[list[int]], choice_slots: list[tuple[int, str, tuple[Any, ...]]] = ()) -> str:
     lines = [
         f"# friction: matchers compiled from policy set {name!r}.",
-        "# One function per life event: the rules whose case conditions hold, as (rules that",
-        "# fire at once, rules that wait for steps). Chaining is done by the replay loop.",
+        "# One function per life event: the rules whose case conditions hold with no step needed",
+        "# (they fire at once), and the units (a rule's alternative that tests steps) whose case",
+        "# conditions hold. Chaining on steps is done by the replay loop (friction.fixpoint).",
         "",
     ]
     table = []
@@ -216,12 +270,23 @@ def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule
         lines.append("    get = a.get")
         for attr, var in local.items():
             lines.append(f"    {var} = get({_lit(attr)}, MISSING)")
-        lines.append("    ready, waiting = [], []")
+        lines.append("    ready, units = [], []")
         for r in mine:
-            into = "waiting" if r.needs else "ready"
-            lines.append(f"    if {when_expression(r.rule.when, local)}:  # {r.id!r}")
-            lines.append(f"        {into}.append({r.index})")
-        lines.append("    return ready, waiting")
+            lines.append(f"    # rule {r.id!r}")
+            mine_units = iter(units[r.index])
+            indent = "    "
+            for steps, guard in zip(r.alternatives, r.guards):
+                test = guard_expression(guard, local, event)
+                if not steps:  # at most one alternative without steps, and it comes first
+                    lines.append(f"{indent}if {test}:")
+                    lines.append(f"{indent}    ready.append({r.index})")
+                    if len(r.alternatives) > 1:
+                        lines.append(f"{indent}else:")
+                        indent += "    "
+                    continue
+                lines.append(f"{indent}if {test}:")
+                lines.append(f"{indent}    units.append({next(mine_units)})")
+        lines.append("    return ready, units")
         lines.append("")
         table.append(f"    {event!r}: {fn},")
     lines.append("MATCHERS = {")

@@ -230,7 +230,7 @@ class Evaluator:
         hit = self._values.get(key)
         if hit is None:
             facts = cps.case_facts(trace.case)
-            o = order_steps(cps, [cps.rules[i] for i in sorted(trace.fired)], facts)
+            o = order_steps(cps, trace, facts)
             kept = trace.without(self._policy_rules).step_ids
             metrics = measure_ids(cps, o, trace.case.channel,
                                   {s for s in o.ordered if s not in kept}, facts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
 
-from .compile import CompiledPolicySet, CompiledRule
+from .compile import CompiledPolicySet
 from .metrics import StepFacts
 from .model import Cause, Step
 from .trace import Trace
@@ -53,51 +53,26 @@ class Journey:
         return f"Journey(case={self.trace.case.id!r}, steps={list(self.actions)!r})"
 
 
-def order_steps(cps: CompiledPolicySet, rules: Sequence[CompiledRule],
+def order_steps(cps: CompiledPolicySet, trace: Trace,
                 facts: Sequence[StepFacts] | None = None) -> Ordering:
-    """The journey of the rules that fired, as step ids: the order, each step's depth, the
-    rules (id, position in `then`) that required it, its `after` steps in the journey, and
-    the dependency edges. `facts`: each step id's facts for this case (default the set's)."""
+    """The journey of the rules that fired, as step ids: the order, each step's depth
+    (Trace.depth), the rules (id, position in `then`) that required it, its `after` steps
+    in the journey, and the dependency edges (chain edges from the steps each firing
+    matched on: Trace.matched). `facts`: each step id's facts for this case (default the set's)."""
     facts = cps.step_facts if facts is None else facts
+    rules = [cps.rules[i] for i in sorted(trace.fired)]
     required: dict[int, list[tuple[str, int]]] = {}
     for r in rules:
         for pos, s in enumerate(r.requires):
             required.setdefault(s, []).append((r.id, pos))
 
-    # Shortest derivation depth, level by level: a firing is ready once every step it needs
-    # has its depth; steps get depths in increasing order, so the first one set is the least.
-    # Independent of firing order.
-    depth: dict[int, int] = {}
-    missing = [len(r.needs) for r in rules]
-    waiting: dict[int, list[int]] = {}
-    frontier = []
-    for i, r in enumerate(rules):
-        if r.needs:
-            for s in r.needs:
-                waiting.setdefault(s, []).append(i)
-        else:
-            frontier.append(i)
-    level = 0
-    while frontier:
-        new = []
-        for i in frontier:
-            for s in rules[i].requires:
-                if s not in depth:
-                    depth[s] = level
-                    new.append(s)
-        frontier = []
-        for s in new:
-            for i in waiting.get(s, ()):
-                missing[i] -= 1
-                if not missing[i]:
-                    frontier.append(i)
-        level += 1
+    depth = trace.depth
 
     step_after = cps.step_after
     preds = {s: [p for p in step_after[s] if p in required] for s in required}
     # Chain edges run down the chain (to a greater depth), so rules chaining in a loop make
     # no cycle; `after` edges against the depth could close one with chain edges.
-    chain = {(n, t) for r in rules for n in r.needs for t in r.requires if depth[t] > depth[n]}
+    chain = {(n, t) for r in rules for n in trace.matched(r.index) for t in r.requires if depth[t] > depth[n]}
     if any(depth[p] >= depth[s] for s, ps in preds.items() for p in ps):
         chain = _drop_cycles(chain, preds)
     into: dict[int, set[int]] = {s: set(ps) for s, ps in preds.items()}
@@ -170,7 +145,7 @@ def build_journey(cps: CompiledPolicySet, trace: Trace, facts: Sequence[StepFact
     """`facts`: each step id's facts for this case (default: as the case's attributes choose)."""
     facts = cps.case_facts(trace.case) if facts is None else facts
     rules = [cps.rules[i] for i in sorted(trace.fired)]
-    o = order_steps(cps, rules, facts)
+    o = order_steps(cps, trace, facts)
     causes: dict[int, set[Cause]] = {}
     for r in rules:
         for s in r.requires:

@@ -54,7 +54,7 @@ def policy_ancestry(cps: CompiledPolicySet, journey: Journey, only: set[str] | N
             for i in by_step.get(todo.pop(), ()):
                 if i not in found:
                     found.add(i)
-                    for s in rules[i].needs:
+                    for s in journey.trace.matched(i):
                         if s not in seen:
                             seen.add(s)
                             todo.append(s)

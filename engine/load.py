@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTu
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem, did_you_mean
+from .logic import MAX_ALTERNATIVES, TooManyAlternatives, alternatives, strata
 from .yamlio import LineDict, LineList, dump_yaml, parse_yaml, read_yaml, relative_path, unreadable_file
 from .model import (
     CUSTOMER_VISIBLE, EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, LIST_OPERATORS, MAX_VOLUME, ORDERED_OPERATORS,
@@ -209,13 +210,14 @@ def _build(path: str, manifest_source: tuple[str, Any], rule_sources: list[tuple
     if manifest is None:
         return None
     steps = _cross_check(manifest, rules, problems, _Everything() if unreadable else broken)
+    unusable = _check_logic(rules, problems)
 
     # Keep what is usable: the first rule of each id, and rules whose steps all exist.
     usable, ids = [], set()
     for r in sorted(rules, key=lambda r: (r[1], r[2])):
         rule = r[0]
-        names = [*rule.when.step, *(t for t in rule.then if isinstance(t, str))]
-        if rule.id not in ids and all(n in steps for n in names):
+        names = [*(name for _, name in _step_tests(rule)), *(t for t in rule.then if isinstance(t, str))]
+        if rule.id not in ids and all(n in steps for n in names) and rule.id not in unusable:
             ids.add(rule.id)
             usable.append(r)
     steps = {a: s if all(n in steps for n in s.after)
@@ -317,10 +319,11 @@ def _cross_check(manifest: Manifest, rules: list[tuple[Rule, str, int, LineDict]
             if isinstance(item, str) and item not in steps and item not in broken:
                 problems.append(Problem(file, _line_at(raw, ("then", j), line), subject,
                                         f"then names step '{item}', which no rule defines{did_you_mean(item, known)}"))
-        for k, name in enumerate(rule.when.step):
+        for loc, name in _step_tests(rule):
             if name not in steps and name not in broken:
-                problems.append(Problem(file, _line_at(raw, ("when", "step", k), line), subject,
-                                        f"when.step '{name}' is a step no rule requires{did_you_mean(name, known)}"))
+                what = "unless" if loc[1] == "unless" else "step"
+                problems.append(Problem(file, _line_at(raw, loc, line), subject,
+                                        f"{what} '{name}' is a step no rule requires{did_you_mean(name, known)}"))
     for action, (step, rid, file, raw, j) in sorted(steps.items()):
         for k, name in enumerate(step.after):
             if name not in steps and name not in broken:
@@ -335,10 +338,60 @@ def _cross_check(manifest: Manifest, rules: list[tuple[Rule, str, int, LineDict]
     return {a: s for a, (s, *_) in sorted(steps.items())}
 
 
+def _step_tests(rule: Rule) -> Iterator[tuple[tuple, str]]:
+    """Every step a rule's `when` names, with its location: `step` (at the top or inside
+    `all`/`any`) and `unless`."""
+    def walk(c: Condition, loc: tuple) -> Iterator[tuple[tuple, str]]:
+        if c.step is not None:
+            for j, name in enumerate(c.step):
+                yield (*loc, "step", j), name
+        group = "all" if c.all is not None else "any"
+        for k, x in enumerate(c.children):
+            yield from walk(x, (*loc, group, k))
+
+    for k, name in enumerate(rule.when.step):
+        yield ("when", "step", k), name
+    for group in ("all", "any"):
+        for k, c in enumerate(getattr(rule.when, group)):
+            yield from walk(c, ("when", group, k))
+    for k, name in enumerate(rule.when.unless):
+        yield ("when", "unless", k), name
+
+
+def _check_logic(rules: list[tuple[Rule, str, int, LineDict]], problems: list[Problem]) -> set[str]:
+    """`unless` must be stratified, and a condition must not expand to too many
+    alternatives (logic). Returns the ids of the rules that cannot be used."""
+    bad: set[str] = set()
+    where = {}
+    for rule, file, line, raw in rules:
+        where.setdefault(rule.id, (rule, file, line, raw))
+        try:
+            alternatives(rule.when.condition(with_event=False))
+        except TooManyAlternatives as e:
+            bad.add(rule.id)
+            problems.append(Problem(file, _line_at(raw, ("when",), line), f"rule {rule.id}",
+                                    f"its step tests combine into {e.args[0]}+ alternatives (at most "
+                                    f"{MAX_ALTERNATIVES}): split the rule into several rules"))
+    _, cycles = strata([r for r, *_ in where.values()])
+    for cycle in cycles:
+        rule, file, line, raw = where[cycle.rule]
+        bad.add(rule.id)
+        k = rule.when.unless.index(cycle.step)
+        problems.append(Problem(file, _line_at(raw, ("when", "unless", k), line), f"rule {rule.id}", cycle.describe()))
+    return bad
+
+
 def _check_condition(cond: Condition, manifest: Manifest, loc: tuple, at: Any, report: Any) -> None:
+    if cond.event is not None:
+        for j, ev in enumerate(cond.event):
+            if ev not in manifest.events:
+                report(at(*loc, "event", j), f"unknown life event '{ev}'{did_you_mean(ev, manifest.events)}")
+        return
+    if cond.step is not None:
+        return  # checked with the whole set's steps (_step_tests)
     if cond.attr is None:
         group = "all" if cond.all is not None else "any"
-        for k, c in enumerate(cond.all or cond.any or ()):
+        for k, c in enumerate(cond.children):
             _check_condition(c, manifest, (*loc, group, k), at, report)
         return
     spec = manifest.attributes.get(cond.attr)

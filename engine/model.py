@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, ClassVar, Literal, Mapping, Union
 
 from pydantic import (
     BaseModel,
@@ -108,9 +108,12 @@ class Strict(BaseModel):
                     raise PydanticCustomError(
                         "unknown_key",
                         "unknown key '{key}'{hint}",
-                        {"key": str(key), "hint": did_you_mean(key, allowed)},
+                        {"key": str(key), "hint": cls._misplaced.get(key) or _key_hint(key, allowed)},
                     )
         return data
+
+    # key -> ": where it goes instead", for keys that belong elsewhere (see WHERE_KEYS_GO)
+    _misplaced: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def _allowed_keys(cls) -> set[str]:
@@ -139,14 +142,41 @@ def _as_tuple(value: Any) -> Any:
 # --------------------------------------------------------------------------- rules
 
 
+# Keys people put in the wrong place, and where they go: the error says so.
+WHERE_KEYS_GO = {
+    "unless": "`unless` goes directly under `when` (a list of steps that must not be required)",
+    "then": "`then` goes beside `when` in the rule, not inside it",
+    "after": "`after` belongs to a step under `then`",
+    "action": "a step (`action`, `lane`, ...) goes under `then`",
+    "lane": "a step (`action`, `lane`, ...) goes under `then`",
+    "when": "`when` goes directly under the rule",
+    "id": "`id` belongs to the rule, not to its conditions",
+    "not": "there is no `not`: use `ne`, `not_in` or `present: false` on an attribute, "
+           "or `unless` under `when` for a step that must not be required",
+    "none": "there is no `none`: use `unless` under `when` for steps that must not be required",
+}
+
+
+def _key_hint(key: Any, allowed: set[str], synonyms: Mapping[str, str] | None = None) -> str:
+    if synonyms and key in synonyms:
+        return f" (did you mean '{synonyms[key]}'?)"
+    if key in WHERE_KEYS_GO:
+        return f": {WHERE_KEYS_GO[key]}"
+    return did_you_mean(key, allowed)
+
+
 class Condition(Strict):
-    """A test on one case attribute (`attr` + one operator), or `all` / `any` of conditions."""
+    """A test on the case or on the journey so far: one case attribute (`attr` + one
+    operator), the life event (`event`), steps already required (`step`), or `all` / `any`
+    of conditions."""
 
     attr: str | None = None
     op: str | None = None
     value: Scalar | tuple[Scalar, ...] | None = None
     all: tuple["Condition", ...] | None = None
     any: tuple["Condition", ...] | None = None
+    step: tuple[str, ...] | None = None     # every one of these steps is already required
+    event: tuple[str, ...] | None = None    # the case's life event is one of these
 
     @model_validator(mode="before")
     @classmethod
@@ -156,29 +186,34 @@ class Condition(Strict):
     @model_validator(mode="before")
     @classmethod
     def _parse(cls, data: Any) -> Any:
+        if isinstance(data, Condition):
+            return data
         if not isinstance(data, Mapping):
             raise PydanticCustomError(
-                "condition", "a condition is a mapping such as `attr: products, gt: 2`, got {got}",
-                {"got": repr(data)})
-        allowed = {"attr", "all", "any", *OPERATORS}
+                "condition", "a condition is a mapping such as `attr: products, gt: 2` "
+                "(or `step: ...`, `event: ...`, `all: [...]`, `any: [...]`), got {got}",
+                {"got": _kind(data) if isinstance(data, (list, tuple)) else repr(data)})
+        allowed = {"attr", "all", "any", "step", "event", *OPERATORS}
         for key in data:
             if key not in allowed:
-                hint = (f" (did you mean '{OPERATOR_SYNONYMS[key]}'?)" if key in OPERATOR_SYNONYMS
-                        else did_you_mean(key, allowed))
                 raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}",
-                                          {"key": str(key), "hint": hint})
+                                          {"key": str(key), "hint": _key_hint(key, allowed, OPERATOR_SYNONYMS)})
         ops = [k for k in data if k in OPERATORS]
-        groups = [k for k in ("all", "any") if k in data]
-        if groups:
-            if len(groups) > 1 or "attr" in data or ops:
+        kinds = [k for k in ("all", "any", "step", "event") if k in data]
+        if kinds:
+            if len(kinds) > 1 or "attr" in data or ops:
                 raise PydanticCustomError(
-                    "condition", "a condition is either `attr` with one operator, or one `all`/`any` list", {})
-            items = _as_tuple(data[groups[0]])
+                    "condition", "a condition is one of: `attr` with one operator, `step`, `event`, "
+                    "or one `all`/`any` list; got {keys} together (make them items of an `all` list)",
+                    {"keys": ", ".join(f"`{k}`" for k in data)})
+            kind = kinds[0]
+            items = _names(data[kind]) if kind == "step" else _as_tuple(data[kind])
             if not items:
-                raise PydanticCustomError("condition", "`{g}` needs at least one condition", {"g": groups[0]})
-            return {groups[0]: items}
+                raise PydanticCustomError("condition", "`{g}` needs at least one {what}",
+                                          {"g": kind, "what": {"step": "step", "event": "life event"}.get(kind, "condition")})
+            return {kind: items}
         if "attr" not in data:
-            raise PydanticCustomError("condition", "a condition needs `attr` (or `all`/`any`)", {})
+            raise PydanticCustomError("condition", "a condition needs `attr` (or `step`, `event`, `all`, `any`)", {})
         if len(ops) != 1:
             raise PydanticCustomError(
                 "condition", "condition on '{attr}' needs exactly one operator of {ops}",
@@ -206,25 +241,80 @@ class Condition(Strict):
                                       {"op": self.op, "v": repr(self.value)})
         return self
 
+    @property
+    def children(self) -> tuple["Condition", ...]:
+        return self.all if self.all is not None else self.any if self.any is not None else ()
+
     def attributes(self) -> set[str]:
         if self.attr is not None:
             return {self.attr}
-        return set().union(*(c.attributes() for c in (self.all or self.any or ())))
+        return set().union(*(c.attributes() for c in self.children))
+
+    def steps(self) -> set[str]:
+        """Every step this condition tests (all of them positively: required)."""
+        if self.step is not None:
+            return set(self.step)
+        return set().union(*(c.steps() for c in self.children))
+
+    def events(self) -> set[str]:
+        """Every life event this condition names in an `event` test."""
+        if self.event is not None:
+            return set(self.event)
+        return set().union(*(c.events() for c in self.children))
+
+
+def _kind(v: Any) -> str:
+    return "a list" if isinstance(v, (list, tuple)) else "a mapping" if isinstance(v, Mapping) else \
+        "nothing" if v is None else f"{type(v).__name__} {v!r}"
 
 
 class When(Strict):
-    """When a rule fires: the life event, steps already required, and case conditions."""
+    """When a rule fires: the life event, steps already required, case conditions, and
+    steps that must not be required (`unless`, stratified: see compile.strata)."""
 
     event: tuple[str, ...] = ()
     step: tuple[str, ...] = ()
     all: tuple[Condition, ...] = ()
     any: tuple[Condition, ...] = ()
+    unless: tuple[str, ...] = ()
 
     _tuples = field_validator("event", "all", "any", mode="before")(lambda v: _as_tuple(v))
-    _steps = field_validator("step", mode="before")(lambda v: _names(v))
+    _steps = field_validator("step", "unless", mode="before")(lambda v: _names(v))
+
+    _misplaced = {
+        **{k: ": a test on an attribute is a condition inside `all` or `any`, "
+              "e.g. `all: [{attr: products, gt: 2}]`" for k in ("attr", *OPERATORS)},
+        **{k: f" (did you mean '{v}'? and put it in a condition under `all` or `any`)"
+           for k, v in OPERATOR_SYNONYMS.items()},
+    }
 
     def attributes(self) -> set[str]:
         return set().union(*(c.attributes() for c in self.all + self.any))
+
+    def steps(self) -> set[str]:
+        """Every step the rule needs in some way (top-level `step` and `step` tests inside
+        `all`/`any`); `unless` steps are not among them."""
+        return set(self.step).union(*(c.steps() for c in self.all + self.any))
+
+    def condition(self, with_event: bool = True) -> Condition | None:
+        """Everything but `unless` (and, without `with_event`, the top-level life event
+        test) as one condition (None: always true)."""
+        parts: list[Condition] = []
+        if self.event and with_event:
+            parts.append(Condition(event=self.event))
+        if self.step:
+            parts.append(Condition(step=self.step))
+        parts.extend(self.all)
+        if self.any:
+            parts.append(self.any[0] if len(self.any) == 1 else Condition(any=self.any))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else Condition(all=tuple(parts))
+
+    @property
+    def chains(self) -> bool:
+        """Whether the rule tests steps at all (it waits for other rules)."""
+        return bool(self.steps())
 
 
 class ChannelChoice(Strict):
@@ -396,6 +486,8 @@ class LintOptions(Strict):
 
 
 class Rule(Strict):
+    _misplaced = {k: f": `{k}` goes under `when`" for k in ("event", "step", "all", "any", "unless", "attr")}
+
     id: str = Field(min_length=1)
     """Unique id of the rule, e.g. address.proof-required."""
     cause: Cause
