@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Sequence
 
+from ..logic import TooManyAlternatives, alternatives
 from ..model import LIST_OPERATORS, ORDERED_OPERATORS, Attribute, Condition, Manifest, Rule
 
 __all__ = ["Atom", "Domain", "Reasoner", "Terms", "TRUE", "canonical", "dnf", "show", "when_expr"]
@@ -91,8 +92,29 @@ def _is_number(v: Any) -> bool:
 def _expr(c: Condition) -> tuple:
     if c.attr is not None:
         return ("atom", Atom(c.attr, c.op, c.value))
+    if c.step is not None or c.event is not None:
+        # Not reasoned about here: taken as true (so never a reason to call a rule dead).
+        # Rules that test steps or events inside conditions, or use `unless`, are not
+        # `plain`: the duplicate and shadow checks leave them out.
+        return ("all", ())
     kind = "all" if c.all is not None else "any"
     return (kind, tuple(_expr(x) for x in (c.all if c.all is not None else c.any)))
+
+
+def plain(rule: Rule) -> bool:
+    """Step tests only as a top-level AND, no event tests inside conditions, no `unless`:
+    the rules every check here reasons about exactly."""
+    w = rule.when
+    return not w.unless and not any(c.steps() or c.events() for c in w.all + w.any)
+
+
+def alternative_steps(rule: Rule) -> list[frozenset[str]]:
+    """The step sets of the rule's alternatives (logic.alternatives): it can fire once
+    one of them is all required."""
+    try:
+        return [alt.steps for alt in alternatives(rule.when.condition(with_event=False))]
+    except TooManyAlternatives:
+        return [frozenset()]   # refused at load; here only: assume it can fire
 
 
 def when_expr(rule: Rule) -> tuple:

@@ -13,7 +13,7 @@ CYCLE_SEARCH_BUDGET = 200_000
 def check(ctx: Context) -> None:
     needs: dict[str, list[str]] = {}
     for r in ctx.rules:
-        for s in r.when.step:
+        for s in sorted(r.when.steps()):
             needs.setdefault(s, []).append(r.id)
     edges: dict[str, dict[str, list[str]]] = {r.id: {} for r in ctx.rules}
     for r in ctx.rules:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from ..model import Rule
-from .conditions import canonical
+from .conditions import canonical, plain
 from ..judge import POLICY_CAUSES
 from .context import Context, quote
 
@@ -52,7 +52,7 @@ def _cause(ctx: Context, rule_id: str) -> str:
 
 
 def check(ctx: Context) -> None:
-    candidates = [r for r in ctx.rules if r.id not in ctx.dead]
+    candidates = [r for r in ctx.rules if r.id not in ctx.dead and plain(r)]
     key = {r.id: (frozenset(r.when.event), frozenset(r.when.step), canonical(ctx.expr[r.id]),
                   frozenset(ctx.then[r.id])) for r in candidates}
     by_step: dict[str, set[str]] = {}

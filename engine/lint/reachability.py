@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import InputError, Problem
 from ..load import open_catalog
 from ..model import Rule
-from .conditions import Terms, as_terms, atoms_of, terms_and, terms_or
+from .conditions import Terms, alternative_steps, as_terms, atoms_of, plain, terms_and, terms_or
 from .context import Context, quote
 from .names import from_problem
 
@@ -70,6 +70,21 @@ def _producible(ctx: Context, event: str, own: dict[str, Terms]) -> tuple[dict[s
     while changed:
         changed = False
         for r in rules:
+            if not plain(r):
+                # steps inside `any`/`all` or `unless`: it may fire once one alternative's
+                # steps can be required, under its own conditions (an over-approximation)
+                if not any(all(s in made for s in alt) for alt in alternative_steps(r)):
+                    continue
+                holds = own[r.id]
+                if fires.get(r.id) == holds:
+                    continue
+                fires[r.id] = holds
+                for s in ctx.then[r.id]:
+                    grown = terms_or(made.get(s, frozenset()), holds)
+                    if grown != made.get(s):
+                        made[s] = grown
+                        changed = True
+                continue
             if not all(s in made for s in r.when.step):
                 continue
             holds = own[r.id]
@@ -96,6 +111,8 @@ def _show_terms(terms: Terms) -> str:
 def _step_reason(ctx: Context, r: Rule, producers: dict[str, list[str]], own: Terms,
                  when: dict[str, dict[str, Terms]]) -> str:
     evs = ctx.rule_events[r.id]
+    if not plain(r):
+        return f"none of its alternatives' steps can all be required on life event {quote(evs)}"
     for s in r.when.step:
         makers = producers.get(s, [])
         if makers and all(m in ctx.dead for m in makers):

@@ -46,7 +46,7 @@ def check(ctx: Context) -> None:
             ctx.add("info", "unused-attribute", None,
                      f"attribute '{name}' is in the manifest but no rule reads it",
                      (mfile, line_of("attributes", key=name)))
-    catch_all = any(not r.when.event and not r.when.step for r in ctx.rules)
+    catch_all = any(not r.when.event and not r.when.chains for r in ctx.rules)
     used_events = {e for r in ctx.rules for e in r.when.event}
     for i, e in enumerate(m.events):
         if e not in used_events and not catch_all:
