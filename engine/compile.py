@@ -151,7 +151,10 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
     unit_rule: list[int] = []
     unit_steps: list[tuple[int, ...]] = []
     for i, rule in enumerate(policy_set.rules):
-        alts = alternatives(rule.when.condition(with_event=False))
+        # An alternative that needs a step `unless` forbids can never hold: dropped, so that
+        # neither engine has to decide it (durable_rules would let one fact match both).
+        unless = set(rule.when.unless)
+        alts = [alt for alt in alternatives(rule.when.condition(with_event=False)) if not alt.steps & unless]
         rules.append(CompiledRule(
             index=i, rule=rule, events=frozenset(rule.when.event),
             requires=tuple(dict.fromkeys(step_ids[a] for a in then_actions(rule))),

@@ -4,7 +4,7 @@ that led there."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from .compile import CompiledPolicySet
 from .evaluate import CaseResult
@@ -17,13 +17,17 @@ _SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥
 NOT_SET = "not set"
 
 
-def holds(c: Condition, facts: Mapping[str, Any]) -> bool:
-    """The condition on recorded facts, with the engines' rule: a missing attribute makes
-    every comparison false."""
+def holds(c: Condition, facts: Mapping[str, Any], steps: Collection[str] = ()) -> bool:
+    """The condition on recorded facts (attributes and "event") and the required `steps`,
+    with the engines' rule: a missing attribute makes every comparison false."""
     if c.all is not None:
-        return all(holds(x, facts) for x in c.all)
+        return all(holds(x, facts, steps) for x in c.all)
     if c.any is not None:
-        return any(holds(x, facts) for x in c.any)
+        return any(holds(x, facts, steps) for x in c.any)
+    if c.step is not None:
+        return all(s in steps for s in c.step)
+    if c.event is not None:
+        return facts.get("event") in c.event
     if c.op == "present":
         return (c.attr in facts) == c.value
     if c.attr not in facts:
@@ -45,6 +49,10 @@ def _value(v: Any) -> str:
 
 
 def describe(c: Condition) -> str:
+    if c.step is not None:
+        return "step " + " and ".join(f"'{s}'" for s in c.step) + " required"
+    if c.event is not None:
+        return "life event " + " or ".join(f"'{e}'" for e in c.event)
     if c.all is not None:
         return "all of (" + "; ".join(map(describe, c.all)) + ")"
     if c.any is not None:
@@ -122,13 +130,18 @@ class Explanation:
         return d
 
 
-def _checks(when: When, facts: Mapping[str, Any]) -> tuple[Check, ...]:
+def _checks(when: When, facts: Mapping[str, Any], steps: Collection[str]) -> tuple[Check, ...]:
     out = []
     conds = list(when.all) + ([Condition(any=when.any)] if when.any else [])
     for c in conds:
         attrs = sorted(c.attributes())
+        if not attrs and not c.events():
+            continue  # steps alone: shown as the steps the rule fired on
         out.append(Check(describe(c), {a: _value(facts[a]) if a in facts else NOT_SET for a in attrs},
-                         holds(c, facts), structure(c), {a: facts.get(a) for a in attrs}))
+                         holds(c, facts, steps), structure(c), {a: facts.get(a) for a in attrs}))
+    if when.unless:
+        out.append(Check("unless " + " or ".join(f"'{s}'" for s in when.unless) + " required", {},
+                         not any(s in steps for s in when.unless), {"unless": list(when.unless)}))
     return tuple(out)
 
 
@@ -165,7 +178,7 @@ def explain(cps: CompiledPolicySet, result: CaseResult) -> Explanation:
                 rule=rule.id, cause=rule.cause.value, owner=rule.owner, rationale=rule.rationale,
                 source=rule.source, where=f"{file}:{line}",
                 event=case.event if rule.when.event else None, on_steps=f.on_steps,
-                checks=_checks(rule.when, facts),
+                checks=_checks(rule.when, facts, trace.actions),
             ))
         ex.steps.append(StepWhy(
             position=pos, action=s.action, lane=s.lane.value, department=s.department,

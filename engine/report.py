@@ -257,7 +257,8 @@ def render_explain(ex, fmt: str) -> str:
                 out.append(f"     ✓ step '{st}' is already in the journey")
             for c in r.checks:
                 actual = ", ".join(f"{k} = {v}" for k, v in c.actual.items())
-                out.append(f"     {'✓' if c.holds else '✗'} {c.condition}   (actual: {actual})")
+                shown = f"   (actual: {actual})" if actual else ""
+                out.append(f"     {'✓' if c.holds else '✗'} {c.condition}{shown}")
         out.append("")
     return "\n".join(out)
 

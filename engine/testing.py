@@ -463,9 +463,22 @@ def _condition_values(spec: Attribute, awkward: bool, rete_safe: bool) -> st.Sea
     return st.one_of(attribute_values(spec, rete_safe=rete_safe), other)
 
 
+def _deep(draw: Any, attributes: list[tuple[str, str, st.SearchStrategy[Any]]], levels: int,
+          leaves: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A condition nested `levels` deep, all/any alternating, a leaf beside each level (and
+    step or event tests among the leaves when `leaves` are given)."""
+    inner = _condition(draw, attributes, 2)
+    for k in range(levels):
+        side = _pick(draw, leaves) if leaves and _chance(draw, 3) else _condition(draw, attributes, 2)
+        inner = {("all", "any")[k % 2]: [inner, side] if draw(_BOOLS) else [side, inner]}
+    return inner
+
+
 def _condition(draw: Any, attributes: list[tuple[str, str, st.SearchStrategy[Any]]],
                depth: int = 0) -> dict[str, Any]:
     """One condition; `attributes` holds (name, type, condition values) for each."""
+    if depth == 0 and _chance(draw, 15):
+        return _deep(draw, attributes, draw(_ints(12, 20)))
     if depth < 2 and _chance(draw, 6):
         group = _pick(draw, ("all", "any"))
         return {group: [_condition(draw, attributes, depth + 1) for _ in range(draw(_ints(1, 3)))]}
@@ -522,7 +535,11 @@ def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files
     limits and weights. Rules (`min_rules`-`max_rules`, spread over 1-`max_files` files)
     use every cause and every operator (present true/false, in/not_in with one or more
     values, nested all/any), conditions on attributes cases may lack, optional events,
-    chains up to three levels deep (`when.step` names steps of earlier rules), steps
+    chains up to three levels deep (`when.step` names steps of earlier rules; a third of
+    them as `step` tests inside `any`/`all`, beside attribute and `event` tests, sometimes
+    nested deep), `event` tests inside `any`, conditions nested 12-20 levels deep (past
+    what one durable_rules pattern holds), `unless` on earlier steps (repaired to be
+    stratified), chains that loop back (an earlier rule requires a later rule's step), steps
     required by two rules (the later one names it by action text, or repeats the same
     definition), rules that require their own trigger again, and `after` edges to
     earlier-defined steps only (so never a cycle). With `awkward` (the default), ids,
@@ -562,6 +579,24 @@ def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files
             when["all"] = [_condition(draw, attributes) for _ in range(n_all)]
         if _chance(draw, 4):
             when["any"] = [_condition(draw, attributes) for _ in range(draw(_ints(1, 3)))]
+        if on and _chance(draw, 3):
+            # the same step tests, moved into conditions: "after A or B", "A, or an attribute"
+            del when["step"]
+            tests = [{"step": a} for a in on]
+            others = [_condition(draw, attributes, 1), {"event": _pick(draw, events)}]
+            shape = _pick(draw, ("any", "any-mixed", "all-any", "deep"))
+            if shape == "any":
+                when["any"] = tests
+            elif shape == "any-mixed":
+                when["any"] = tests + [_pick(draw, others)]
+            elif shape == "all-any":
+                when.setdefault("all", []).append({"any": tests + ([_pick(draw, others)] if draw(_BOOLS) else [])})
+            else:
+                when.setdefault("all", []).append(_deep(draw, attributes, draw(_ints(2, 16)), tests + others))
+        elif _chance(draw, 6):
+            when.setdefault("any", []).append({"event": _some(draw, events, 1, 2)})
+        if defined and _chance(draw, 4):
+            when["unless"] = _some(draw, [normalise_action(x["action"]) for x in defined], 1, 2)
 
         then: list[Any] = []
         for _ in range(draw(_ints(1, 3))):
@@ -585,11 +620,37 @@ def policy_sets(draw: Any, *, min_rules: int = 1, max_rules: int = 12, max_files
             rule["source"] = draw(_text(awkward))
         rules.append(rule)
 
+    if len(rules) > 1 and _chance(draw, 4):
+        # a chain that loops back: an earlier rule also requires a later rule's step
+        k = draw(_ints(0, len(rules) - 2))
+        later = [normalise_action(x["action"]) for r in rules[k + 1:] for x in r["then"] if isinstance(x, dict)]
+        if later:
+            rules[k]["then"].append(_pick(draw, later))
+    _stratify(rules)
+
     names = _some(draw, _FILE_NAMES, 1, max_files)
     files: dict[str, Any] = {name: {"rules": []} for name in names}
     for rule in rules:
         files[_pick(draw, names)]["rules"].append(rule)
     return manifest, files
+
+
+def _stratify(rules: list[dict[str, Any]]) -> None:
+    """Drop `unless` entries on a cycle through negation (logic.strata), so every generated
+    set loads: repaired in place, deterministically, never filtered."""
+    from .logic import strata
+    from .model import Rule
+    while True:
+        models = [Rule.model_validate(r) for r in rules]
+        _, cycles = strata(models)
+        if not cycles:
+            return
+        for cycle in cycles:
+            for r in rules:
+                if r["id"] == cycle.rule and "unless" in r["when"]:
+                    r["when"]["unless"] = [u for u in r["when"]["unless"] if normalise_action(u) != cycle.step]
+                    if not r["when"]["unless"]:
+                        del r["when"]["unless"]
 
 
 @st.composite

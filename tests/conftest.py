@@ -82,3 +82,13 @@ def _rete_unavailable() -> str | None:
 def pytest_report_header(config):
     why = _rete_unavailable()
     return [f"friction: {why}; the rete engine's tests are skipped"] if why else []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The wide differential test's numbers (tests/test_differential.py), every run."""
+    stats = getattr(config, "_friction_differential", None)
+    if stats:
+        terminalreporter.write_line(
+            f"differential: {stats['pairs']:,} (policy set, case) pairs on {stats['sets']} generated "
+            f"policy sets ({stats['firings']:,} firings) in {stats['seconds']:.1f}s, seed {stats['seed']} "
+            f"(rerun with --hypothesis-seed={stats['seed']})")

@@ -16,11 +16,14 @@ FRICTION_HYPOTHESIS_PROFILE=thorough runs many more examples.
 """
 from __future__ import annotations
 
+import os
+import random
+import time
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import given, note, settings, target
+from hypothesis import HealthCheck, Phase, given, note, seed, settings, target
 from hypothesis import strategies as st
 
 import friction
@@ -32,7 +35,7 @@ if rete_unavailable():   # Python 3.13+: durable_rules does not load; the skip s
 
 from friction.replay import rete  # noqa: E402
 from friction.report import result_to_dict
-from friction.testing import cases, scenarios
+from friction.testing import cases, policy_sets, scenarios
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +90,80 @@ def test_engines_agree_when_rete_splits_the_rules_over_several_rulesets(scenario
         assert len(rete.ruleset_definitions(cps, lambda index: None)) == -(-len(cps.rules) // chunk)
         evaluators = (friction.Evaluator(cps, "compiled"), friction.Evaluator(cps, "rete"))
     assert_engines_agree(cps, case_list, frozenset(), evaluators)
+
+
+# --------------------------------------------------------------------------- wide and fresh
+# Every run draws a fresh seed (printed in the summary line and on failure; pass it back
+# with --hypothesis-seed to replay the run) and checks at least WIDE_PAIRS (policy set,
+# case) pairs: many cases per generated set, since the rete engine pays a ruleset per set.
+# On every pair the rules fired are compared; on every CHECK_EXCLUDED-th the replay with
+# rules left out (both engines, and Trace.without); on the first CHECK_FULL of each set,
+# everything through evaluate and the batch path.
+
+WIDE_PAIRS = int(os.environ.get("FRICTION_DIFFERENTIAL_PAIRS", "10000"))
+CASES_PER_SET = 100
+CHECK_EXCLUDED = 5
+CHECK_FULL = 2
+
+
+def _mixed_cases(manifest: friction.Manifest, pool: list[friction.Case], rng: random.Random,
+                 n: int) -> list[friction.Case]:
+    """n cases whose event, channel and each attribute come from a random case of `pool`
+    (Hypothesis-drawn values, recombined): many cases for the price of a few draws."""
+    out = []
+    names = sorted(manifest.attributes)
+    for k in range(n):
+        attrs = {}
+        for name in names:
+            donor = rng.choice(pool).attrs
+            if name in donor:
+                attrs[name] = donor[name]
+        out.append(friction.Case(id=f"mixed#{k}", event=rng.choice(pool).event,
+                                 channel=rng.choice(pool).channel, attrs=attrs))
+    return out
+
+
+def test_compiled_and_rete_engines_agree_on_many_fresh_pairs(request):
+    run_seed = request.config.getoption("hypothesis_seed", None)
+    run_seed = int(run_seed) if run_seed is not None else random.SystemRandom().getrandbits(32)
+    stats = {"pairs": 0, "sets": 0, "firings": 0, "seed": run_seed, "seconds": 0.0}
+
+    @seed(run_seed)
+    @settings(max_examples=-(-WIDE_PAIRS // CASES_PER_SET), derandomize=False, database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(policy_sets(), st.data())
+    def agree(policy_set, data):
+        manifest, files = policy_set
+        cps = friction.compile_policy_set(policy_set_from_data(manifest, files, lines=False))
+        note(cps.source)
+        m = cps.manifest
+        pool = data.draw(st.lists(st.one_of(cases(m), cases(m, partial=True)), min_size=3, max_size=10), label="pool")
+        rng = data.draw(st.randoms(use_true_random=False), label="mix")
+        excluded = frozenset(data.draw(st.sets(st.sampled_from(range(len(cps.rules)))), label="excluded"))
+        compiled, reference = friction.Evaluator(cps, "compiled"), friction.Evaluator(cps, "rete")
+        for k, case in enumerate(_mixed_cases(m, pool, rng, CASES_PER_SET)):
+            fired = compiled.engine.fire(case)
+            assert sorted(reference.engine.fire(case)) == sorted(fired), f"engines disagree on {case!r}"
+            if k % CHECK_EXCLUDED == 0:
+                left = compiled.replay(case, excluded)
+                assert reference.replay(case, excluded).fired == left.fired, f"... with {sorted(excluded)} left out: {case!r}"
+                assert compiled.replay(case).without(excluded).fired == left.fired, f"Trace.without on {case!r}"
+            if k < CHECK_FULL:
+                assert_engines_agree(cps, [case], excluded, (compiled, reference))
+            stats["pairs"] += 1
+            stats["firings"] += len(fired)
+        stats["sets"] += 1
+
+    start = time.perf_counter()
+    try:
+        agree()
+    except BaseException as e:
+        raise AssertionError(f"the engines disagree (seed {run_seed}); replay this run with "
+                             f"pytest tests/test_differential.py --hypothesis-seed={run_seed}") from e
+    finally:
+        stats["seconds"] = time.perf_counter() - start
+        request.config._friction_differential = stats
+    assert stats["pairs"] >= WIDE_PAIRS, stats
 
 
 # --------------------------------------------------------------------------- bundled sets
