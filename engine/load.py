@@ -74,11 +74,56 @@ def _problems_from(error: ValidationError, raw: Any, file: str, subject: str | N
             if isinstance(node, LineDict):
                 line = node.key_lines.get(key, line)
         path = ".".join(str(p) for p in loc)
-        msg = e["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+        msg = plain_message(e)
         problems.append(Problem(file, line, subject, f"{path}: {msg}" if path else msg))
     return _dedupe(problems)
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"text '{value}'" if isinstance(value, str) else type(value).__name__
+
+
+# pydantic's wording -> a policy owner's: "Input should be a valid tuple" is
+# "expected a list, got a mapping".
+_EXPECTED = {
+    "tuple_type": "a list", "list_type": "a list", "set_type": "a list", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "string_type": "text",
+    "bool_type": "true or false", "bool_parsing": "true or false", "int_type": "a whole number",
+    "int_parsing": "a whole number", "int_from_float": "a whole number", "float_type": "a number",
+    "float_parsing": "a number", "finite_number": "a finite number",
+}
+
+
+def plain_message(e: Mapping[str, Any]) -> str:
+    """One pydantic error in the words of the README."""
+    kind, ctx, value = e["type"], e.get("ctx") or {}, e.get("input")
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_what(value)}"
+    if kind == "missing":
+        return "is required" if e["loc"] else "a required key is missing"
+    if kind in ("enum", "literal_error"):
+        choices = [c.strip().strip("'") for c in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+        return f"{_what(value)} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}"
+    if kind in ("too_short", "string_too_short"):
+        return "must not be empty" if ctx.get("min_length", 1) <= 1 else f"needs at least {ctx['min_length']} items"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        word = {"greater_than_equal": "at least", "greater_than": "more than",
+                "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(ctx.values()), "?")
+        return f"must be {word} {bound:g}, got {_what(value)}" if isinstance(bound, (int, float)) \
+            else f"must be {word} {bound}, got {_what(value)}"
+    msg = e["msg"]
+    return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
 
 
 # Branch names pydantic puts into error locations (see model.StepOrName): not user keys.
