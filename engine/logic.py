@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 from .model import Condition, Rule, Step
 
 __all__ = ["MAX_ALTERNATIVES", "Alternative", "NegationCycle", "TooManyAlternatives", "alternatives",
-           "conjoin", "strata", "then_actions"]
+           "components", "conjoin", "strata", "then_actions"]
 
 MAX_ALTERNATIVES = 64
 
@@ -135,7 +135,7 @@ def strata(rules: Iterable[Rule]) -> tuple[dict[str, int], list[NegationCycle]]:
 
     nodes = [("r", r.id) for r in rules] + [("s", s) for s in sorted(set(needed_by) | set(blocked_by) |
                                                                      {a for v in produces.values() for a in v})]
-    component = _components(nodes, successors)
+    component = components(nodes, successors)
 
     cycles = []
     for r in rules:
@@ -162,7 +162,7 @@ def strata(rules: Iterable[Rule]) -> tuple[dict[str, int], list[NegationCycle]]:
     return {r.id: level[component[("r", r.id)]] for r in rules}, []
 
 
-def _components(nodes: list, successors) -> dict:
+def components(nodes: list, successors) -> dict:
     """Tarjan's strongly connected components, iterative; component numbers increase in
     reverse topological order (a component's successors have smaller numbers)."""
     index: dict = {}

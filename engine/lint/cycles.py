@@ -1,6 +1,8 @@
 """Cycles: rules that require each other's steps in a circle."""
 from __future__ import annotations
 
+from ..logic import components
+
 from .context import Context, quote
 
 __all__ = ["check"]
@@ -37,49 +39,8 @@ def check(ctx: Context) -> None:
 
 
 def _strongly_connected(graph: dict[str, list[str]]) -> dict[str, int]:
-    """Component number of each node (iterative Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    comp: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    counter = components = 0
-    for root in sorted(graph):
-        if root in index:
-            continue
-        work = [(root, iter(graph[root]))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, it = work[-1]
-            advanced = False
-            for nxt in it:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(graph[nxt])))
-                    advanced = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                while True:
-                    x = stack.pop()
-                    on_stack.discard(x)
-                    comp[x] = components
-                    if x == node:
-                        break
-                components += 1
-    return comp
+    """Component number of each node (logic.components: iterative Tarjan)."""
+    return components(sorted(graph), lambda node: graph.get(node, ()))
 
 
 def _elementary_cycles(graph: dict[str, list[str]]) -> tuple[list[list[str]], bool]:

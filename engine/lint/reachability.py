@@ -76,18 +76,10 @@ def _producible(ctx: Context, event: str, own: dict[str, Terms]) -> tuple[dict[s
                 if not any(all(s in made for s in alt) for alt in alternative_steps(r)):
                     continue
                 holds = own[r.id]
-                if fires.get(r.id) == holds:
+            else:
+                if not all(s in made for s in r.when.step):
                     continue
-                fires[r.id] = holds
-                for s in ctx.then[r.id]:
-                    grown = terms_or(made.get(s, frozenset()), holds)
-                    if grown != made.get(s):
-                        made[s] = grown
-                        changed = True
-                continue
-            if not all(s in made for s in r.when.step):
-                continue
-            holds = own[r.id]
+                holds = own[r.id]
             for s in r.when.step:
                 holds = terms_and(holds, made[s], sat)
                 if not holds:
