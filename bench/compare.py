@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import friction  # noqa: E402
-from friction.compile import when_expression  # noqa: E402
+from friction.compile import guard_expression  # noqa: E402
 from friction.load import JsonLineResolver, iter_jsonl_cases, iter_jsonl_lines  # noqa: E402
 from friction.replay.rete import _QuietHost, ruleset_definitions  # noqa: E402
 from generate import generate  # noqa: E402
@@ -73,7 +73,7 @@ def raw_durable(cps: friction.CompiledPolicySet):
                     have.add(s)
         return act
 
-    (definition, used), = ruleset_definitions(cps, action_for)  # one ruleset: fewer than 400 rules
+    (definition, used, _), = ruleset_definitions(cps, action_for)  # one ruleset: under 400 rules, no unless
     name = f"raw_{os.getpid()}"
     host.register_rulesets({name: definition})
     counter = iter(range(1, 1 << 62))
@@ -92,8 +92,10 @@ def plain_python(cps: friction.CompiledPolicySet):
     """A minimal generated evaluator: each rule a function, loop until nothing new fires."""
     lines = []
     for r in cps.rules:
-        needs = " and ".join(f"{s} in have" for s in r.needs) or "True"
-        lines.append(f"def rule_{r.index}(a, have):\n    return ({when_expression(r.rule.when)}) and {needs}\n")
+        local = {name: f"a.get({name!r}, MISSING)" for name in r.attributes}
+        alternatives = [f"({guard_expression(guard, local, None)} and {' and '.join(f'{s} in have' for s in steps) or 'True'})"
+                        for steps, guard in zip(r.alternatives, r.guards)]
+        lines.append(f"def rule_{r.index}(a, have):\n    return {' or '.join(alternatives) or 'False'}\n")
     ns: dict = {"MISSING": object()}
     exec("\n".join(lines), ns)  # noqa: S102 - trusted: generated from a validated set, values via repr
     by_event = {e: [(r.index, ns[f"rule_{r.index}"], r.requires) for r in cps.rules

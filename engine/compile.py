@@ -69,6 +69,7 @@ class CompiledPolicySet:
     unit_steps: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     units_on_step: tuple[tuple[int, ...], ...] = field(repr=False, default=())   # step id -> units testing it
     unless_steps: frozenset[int] = field(repr=False, default=frozenset())         # steps some `unless` tests
+    guarded: frozenset[int] = field(repr=False, default=frozenset())              # rules with `unless`
     # Precomputed per step id, so each journey is built from small ints and shared dicts.
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     step_facts: tuple[StepFacts, ...] = field(repr=False, default=())    # what measuring reads
@@ -190,6 +191,7 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         unit_rule=tuple(unit_rule), unit_steps=tuple(unit_steps),
         units_on_step=tuple(map(tuple, units_on_step)),
         unless_steps=frozenset(s for r in rules for s in r.unless),
+        guarded=frozenset(r.index for r in rules if r.unless),
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},

@@ -37,18 +37,18 @@ def fire(cps: CompiledPolicySet, case: Case, excluded: frozenset[int] = frozense
     have: set[int] = set()
     held: dict[int, list[int]] = {}      # stratum -> rules with `unless` waiting for it
     decided: set[int] = set()            # rules whose `unless` passed
+    guarded = cps.guarded
     queue = list(ready)
     while True:
         while queue:
             r = queue.pop()
             if r in fired:
                 continue
-            rule = rules[r]
-            if rule.unless and r not in decided:
-                held.setdefault(rule.stratum, []).append(r)
+            if r in guarded and r not in decided:
+                held.setdefault(rules[r].stratum, []).append(r)
                 continue
             fired.add(r)
-            for s in rule.requires:
+            for s in rules[r].requires:
                 if s not in have:
                     have.add(s)
                     for u in on_step[s]:
