@@ -110,7 +110,7 @@ def plain_message(e: Mapping[str, Any]) -> str:
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {_what(value)}"
     if kind == "missing":
-        return "is required" if e["loc"] else "a required key is missing"
+        return "missing (required)" if e["loc"] else "a required key is missing"
     if kind in ("enum", "literal_error"):
         choices = [c.strip().strip("'") for c in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
         return f"{_what(value)} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}"

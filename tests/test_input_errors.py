@@ -234,13 +234,13 @@ def p_line(problems) -> int | None:
 
 
 @pytest.mark.parametrize("file, line, old, new, subject, phrases", [
-    ("move.yaml", 29, "days: 1", "days: soon", "rule c.branch", ("days", "valid number")),
-    ("checks.yaml", 8, "days: 3", "days: soon", "rule d.check", ("days", "valid number")),
-    ("checks.yaml", 8, "days: 3", "days: -1", "rule d.check", ("days", "greater than or equal to 0")),
-    ("checks.yaml", 16, "informs: true", "informs: maybe", "rule e.confirm", ("informs", "valid boolean")),
-    ("checks.yaml", 24, "then:", "then: []", "rule f.abroad", ("then", "at least 1 item")),
-    ("checks.yaml", 19, "owner: Risk", "owner: [Risk]", "rule f.abroad", ("owner", "valid string")),
-    ("checks.yaml", 21, "when:", "when: move", "rule f.abroad", ("when", "valid dictionary")),
+    ("move.yaml", 29, "days: 1", "days: soon", "rule c.branch", ("days", "expected a number, got text 'soon'")),
+    ("checks.yaml", 8, "days: 3", "days: soon", "rule d.check", ("days", "expected a number, got text 'soon'")),
+    ("checks.yaml", 8, "days: 3", "days: -1", "rule d.check", ("days", "must be at least 0, got the number -1")),
+    ("checks.yaml", 16, "informs: true", "informs: maybe", "rule e.confirm", ("informs", "expected true or false, got text 'maybe'")),
+    ("checks.yaml", 24, "then:", "then: []", "rule f.abroad", ("then", "must not be empty")),
+    ("checks.yaml", 19, "owner: Risk", "owner: [Risk]", "rule f.abroad", ("owner", "expected text, got a list")),
+    ("checks.yaml", 21, "when:", "when: move", "rule f.abroad", ("when", "expected a mapping, got text 'move'")),
 ], ids=["days-soon-continuation-line", "days-soon", "days-negative", "informs-maybe", "then-empty",
         "owner-list", "when-string"])
 def test_wrong_type(tiny, file, line, old, new, subject, phrases):
@@ -257,13 +257,13 @@ def test_wrong_type(tiny, file, line, old, new, subject, phrases):
 def test_rule_id_of_the_wrong_type_is_named_by_position(tiny):
     edit(tiny / "checks.yaml", 17, "id: f.abroad", "id: [f.abroad]")
     problems = load_problems(tiny)
-    the_problem(problems, CHECKS, 17, "rule #3", "id", "valid string")
+    the_problem(problems, CHECKS, 17, "rule #3", "id", "expected text, got a list")
 
 
 def test_unknown_cause(tiny):
     edit(tiny / "checks.yaml", 18, "cause: policy", "cause: law")
     problems = load_problems(tiny)
-    the_problem(problems, CHECKS, 18, "rule f.abroad", "cause", "'policy'", "'regulation'")
+    the_problem(problems, CHECKS, 18, "rule f.abroad", "cause", "text 'law' is not one of policy, practice, system, regulation")
     assert len(problems) == 1, dump(problems)
 
 
@@ -565,7 +565,7 @@ CATALOG_PROBLEMS = [
     (16, "case good/move", ("duplicate case id", "first at line 8")),
     (17, "case c-big", ("persona 'big' is invalid",)),
     (18, "case c-key", ("unknown key 'persnoa'", "(did you mean 'persona'?)")),
-    (19, "case #12", ("valid dictionary",)),
+    (19, "case #12", ("expected a mapping",)),
 ]
 
 
@@ -659,8 +659,8 @@ def test_cli_broken_policy_exit_2_one_line_per_problem(tiny):
     assert_no_traceback(result)
     lines = result.stderr.splitlines()
     assert sorted(lines) == sorted([
-        "error: tiny/checks.yaml:18: rule f.abroad: cause: Input should be 'policy', 'practice', "
-        "'system' or 'regulation'",
+        "error: tiny/checks.yaml:18: rule f.abroad: cause: text 'law' is not one of policy, practice, "
+        "system, regulation",
         "error: tiny/move.yaml:28: rule c.branch: step 'visit branch': unknown department 'Frnt' "
         "(did you mean 'Front'?)",
     ]), result.stderr
@@ -728,8 +728,8 @@ def test_cli_process_prints_no_traceback_on_a_broken_policy(tiny):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
     assert proc.stderr.splitlines() == [
-        "error: tiny/checks.yaml:18: rule f.abroad: cause: Input should be 'policy', 'practice', "
-        "'system' or 'regulation'"]
+        "error: tiny/checks.yaml:18: rule f.abroad: cause: text 'law' is not one of policy, practice, "
+        "system, regulation"]
 
 
 # --------------------------------------------------------------------------- hostile text

@@ -230,7 +230,7 @@ def test_an_exact_name_wins_over_a_pattern_of_another_lane():
     ("department: org:group\nchannel: {case: a, event: b}\nlife_event: x\n", r"m.yaml:2: channel: .*exactly one of"),
     ("department: org:group\nchannel: {value: web}\nlife_event: x\nlanes:\n  support: [{pattern: '(('}]\n",
      r"m.yaml:5: lanes.support: bad pattern '\(\(': missing \)"),
-    ("department: org:group\nlife_event: x\n", r"m.yaml:1: channel: Field required"),
+    ("department: org:group\nlife_event: x\n", r"m.yaml:1: channel: missing \(required\)"),
     ("- a list\n", r"m.yaml:1: a log map is a mapping"),
 ])
 def test_map_errors_name_file_and_line(tmp_path, text, message):
