@@ -105,6 +105,18 @@ RULE_FILES = [
     ("empty then", "rules:\n  - {id: r, cause: policy, owner: o, rationale: x, when: {event: move}, then: []}\n", False),
     ("no owner", f"rules:\n  - {{id: r, cause: policy, rationale: x, when: {{event: move}}, then: [{STEP}]}}\n", False),
     ("unknown rule key", f"rules:\n  - {{id: r, cause: policy, owner: o, rationale: x, when: {{event: move}}, then: [{STEP}], why: x}}\n", False),
+    ("step and event inside any, unless", "rules:\n  - {id: r, cause: policy, owner: o, rationale: x, when: {event: move},"
+                                          f" then: [{STEP}]}}\n  - {{id: s, cause: policy, owner: o, rationale: x,"
+                                          " when: {any: [{step: fill form}, {event: move}, {attr: products, gt: 1}],"
+                                          " unless: [fill form]}, then: [{action: b, lane: backstage, department: A}]}\n", True),
+    ("step beside attr in one condition", "rules:\n  - {id: r, cause: policy, owner: o, rationale: x, when: {event: move},"
+                                          f" then: [{STEP}]}}\n  - {{id: s, cause: policy, owner: o, rationale: x,"
+                                          " when: {any: [{step: fill form, attr: products, gt: 1}]},"
+                                          " then: [{action: b, lane: backstage, department: A}]}\n", False),
+    ("unless inside a condition", "rules:\n  - {id: r, cause: policy, owner: o, rationale: x, when: {event: move},"
+                                  f" then: [{STEP}]}}\n  - {{id: s, cause: policy, owner: o, rationale: x,"
+                                  " when: {any: [{unless: [fill form]}]},"
+                                  " then: [{action: b, lane: backstage, department: A}]}\n", False),
 ]
 
 
