@@ -72,7 +72,7 @@ class CompiledPolicySet:
     guarded: frozenset[int] = field(repr=False, default=frozenset())              # rules with `unless`
     unit_size: tuple[int, ...] = field(repr=False, default=())                    # unit -> how many steps
     rule_requires: tuple[tuple[int, ...], ...] = field(repr=False, default=())    # rule -> CompiledRule.requires
-    plain_chaining: bool = field(repr=False, default=True)   # no `unless`, at most one unit per rule
+    sibling_units: tuple[tuple[int, ...], ...] = field(repr=False, default=())    # unit -> other units of its rule
     # Precomputed per step id, so each journey is built from small ints and shared dicts.
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     step_facts: tuple[StepFacts, ...] = field(repr=False, default=())    # what measuring reads
@@ -196,7 +196,7 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         unless_steps=frozenset(s for r in rules for s in r.unless),
         guarded=frozenset(r.index for r in rules if r.unless),
         unit_size=tuple(map(len, unit_steps)), rule_requires=tuple(r.requires for r in rules),
-        plain_chaining=not any(r.unless for r in rules) and len(set(unit_rule)) == len(unit_rule),
+        sibling_units=tuple(tuple(v for v in units[unit_rule[u]] if v != u) for u in range(len(unit_rule))),
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},

@@ -29,42 +29,23 @@ def fire(cps: CompiledPolicySet, case: Case, excluded: frozenset[int] = frozense
         ready = [r for r in ready if r not in excluded]
         unit_rule = cps.unit_rule
         units = [u for u in units if unit_rule[u] not in excluded]
-    plain = cps.plain_chaining
-    if not units and plain:
+    if not units and not cps.guarded:
         return ready  # nothing waits on a step: every rule that matched fires
     unit_rule, size, on_step, requires = cps.unit_rule, cps.unit_size, cps.units_on_step, cps.rule_requires
+    siblings = cps.sibling_units
     missing = {u: size[u] for u in units}   # live units, with how many steps they lack
-    if plain:  # each rule has one way to wait, so it is queued at most once
-        fired = []
-        have = set()
-        while ready:
-            r = ready.pop()
-            fired.append(r)
-            for s in requires[r]:
-                if s not in have:
-                    have.add(s)
-                    for u in on_step[s]:
-                        if u in missing:
-                            missing[u] -= 1
-                            if not missing[u]:
-                                ready.append(unit_rule[u])
-        return fired
     fired = []
-    done: set[int] = set()
     have = set()
     held: dict[int, list[int]] = {}      # stratum -> rules with `unless` waiting for it
     decided: set[int] = set()            # rules whose `unless` passed
     guarded = cps.guarded
-    queue = list(ready)
+    queue = ready
     while True:
         while queue:
             r = queue.pop()
-            if r in done:
-                continue   # a rule whose second alternative completed too
             if r in guarded and r not in decided:
                 held.setdefault(rules[r].stratum, []).append(r)
                 continue
-            done.add(r)
             fired.append(r)
             for s in requires[r]:
                 if s not in have:
@@ -73,10 +54,13 @@ def fire(cps: CompiledPolicySet, case: Case, excluded: frozenset[int] = frozense
                         if u in missing:
                             missing[u] -= 1
                             if not missing[u]:
-                                queue.append(unit_rule[u])
+                                w = unit_rule[u]
+                                for v in siblings[u]:   # its other ways to wait: it is queued once
+                                    missing.pop(v, None)
+                                queue.append(w)
         if not held:
             return fired
         for r in held.pop(min(held)):
-            if r not in decided and not any(s in have for s in rules[r].unless):
+            if not any(s in have for s in rules[r].unless):
                 decided.add(r)
                 queue.append(r)
