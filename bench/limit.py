@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import friction
-from friction.compile import when_expression
+from friction.compile import guard_expression
 
 __all__ = ["generated_limit"]
 
@@ -27,7 +27,7 @@ def _rule_order(cps: friction.CompiledPolicySet, rules: list[Any]) -> list[list[
             producers.setdefault(s, []).append(k)
     # edge: producer -> consumer; Tarjan on the consumer -> producer graph gives the
     # components in an order where producers come first.
-    deps = [[p for s in r.needs for p in producers.get(s, ())] for r in rules]
+    deps = [[p for s in r.tests for p in producers.get(s, ())] for r in rules]
     index: dict[int, int] = {}
     low: dict[int, int] = {}
     on_stack: set[int] = set()
@@ -73,12 +73,14 @@ def _rule_order(cps: friction.CompiledPolicySet, rules: list[Any]) -> list[list[
 
 
 def _source(cps: friction.CompiledPolicySet) -> str:
+    if any(len(r.alternatives) != 1 or r.unless for r in cps.rules):
+        raise ValueError("the yardstick handles rules whose steps are one AND and no unless")
     lines = []
     for n, event in enumerate(sorted(cps.manifest.events)):
         mine = [r for r in cps.rules if not r.events or event in r.events]
         used = sorted(set().union(*(r.rule.when.attributes() for r in mine)))
         local = {attr: f"v{k}" for k, attr in enumerate(used)}
-        steps = sorted({s for r in mine for s in (*r.needs, *r.requires)})
+        steps = sorted({s for r in mine for s in (*r.tests, *r.requires)})
         lines.append(f"def limit_{n}(a):")
         lines.append("    get = a.get")
         for attr, var in local.items():
@@ -87,7 +89,7 @@ def _source(cps: friction.CompiledPolicySet) -> str:
             lines.append("    " + " = ".join(f"s{s}" for s in steps) + " = False")
         lines.append("    fired = []")
         for comp in _rule_order(cps, mine):
-            looped = len(comp) > 1 or any(s in comp[0].requires for s in comp[0].needs)
+            looped = len(comp) > 1 or any(s in comp[0].requires for s in comp[0].tests)
             indent = "    "
             if looped:
                 for r in comp:
@@ -97,7 +99,8 @@ def _source(cps: friction.CompiledPolicySet) -> str:
                 lines.append("        again = False")
                 indent = "        "
             for r in comp:
-                test = " and ".join([*(f"s{s}" for s in r.needs), f"({when_expression(r.rule.when, local)})"])
+                guard = r.guards[0] if r.guards else None   # one alternative: the workload has no `any` of steps
+                test = " and ".join([*(f"s{s}" for s in r.tests), f"({guard_expression(guard, local, event)})"])
                 if looped:
                     test = f"not f{r.index} and {test}"
                 lines.append(f"{indent}if {test}:")

@@ -181,7 +181,7 @@ def rule_probes(cps: CompiledPolicySet, events: Sequence[str] | None = None) -> 
         while todo:
             x = todo.pop()
             chain.append(x)
-            for s in x.needs:
+            for s in (x.alternatives[0] if x.alternatives else ()):   # its way with fewest steps
                 p = producers.get(s)
                 if p is not None and p.index not in seen:
                     seen.add(p.index)

@@ -120,8 +120,9 @@ def plain_message(e: Mapping[str, Any]) -> str:
         word = {"greater_than_equal": "at least", "greater_than": "more than",
                 "less_than_equal": "at most", "less_than": "less than"}[kind]
         bound = next(iter(ctx.values()), "?")
-        return f"must be {word} {bound:g}, got {_what(value)}" if isinstance(bound, (int, float)) \
-            else f"must be {word} {bound}, got {_what(value)}"
+        if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e16:
+            bound = int(bound)
+        return f"must be {word} {bound}, got {_what(value)}"
     msg = e["msg"]
     return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
 

@@ -38,7 +38,7 @@ def test_days_that_would_overflow_are_a_load_error(tmp_path):
     folder = write_set(tmp_path / "s", {"r.yaml": CHAIN(1e308)})
     with pytest.raises(friction.InputError) as err:
         friction.load_policy_set(folder)
-    assert {(p.subject, "less than or equal to 1000000" in p.message) for p in err.value.problems} == \
+    assert {(p.subject, "at most 1000000" in p.message) for p in err.value.problems} == \
         {("rule a", True), ("rule b", True)}
 
 
