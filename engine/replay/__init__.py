@@ -1,9 +1,10 @@
 """Replay engines: each takes a compiled policy set and a case and returns the trace.
 
 `compiled` runs generated Python matchers and a counting fixed point; `rete` runs the
-same rules on durable_rules, the reference semantics. Rules only ever *add* steps (no
-rule tests for a step's absence), so the set of firings at quiescence is unique: the
-order in which either engine fires cannot change the result.
+same rules on durable_rules, the reference semantics. A rule's step tests are monotone
+and `unless` is stratified (friction.logic), and both engines decide each `unless` only
+once every lower stratum is complete, so the set of firings is unique: the order in
+which either engine fires cannot change the result.
 """
 from __future__ import annotations
 
