@@ -83,6 +83,9 @@ class CompiledPolicySet:
     choice_slots: tuple[tuple[int, str, tuple[Any, ...]], ...] = field(repr=False, default=())
     chooser: Callable[[Mapping[str, Any]], tuple[int, ...]] | None = field(repr=False, default=None)
     _facts_by_choice: dict[tuple[int, ...], tuple[StepFacts, ...]] = field(repr=False, default_factory=dict)
+    # Whether the rules that fired leave open which alternative each fired on (or, with
+    # `unless`, what fires once rules are left out): then outcomes are keyed by `live` too.
+    ambiguous: bool = field(repr=False, default=False)
 
     @property
     def name(self) -> str:
@@ -104,6 +107,16 @@ class CompiledPolicySet:
         if match is None:
             return [], []
         return match(case.attrs)
+
+    def signature(self, case: Case) -> tuple:
+        """What, beside the rules that fired, the start channel and the alternatives taken
+        (`choices`), a case's outcome depends on: nothing, unless a rule can fire by more
+        than one alternative or some rule has `unless`; then which rules and units are live
+        (which steps a rule fired on, and what fires once policy rules are left out)."""
+        if not self.ambiguous:
+            return ()
+        ready, units = self.live(case)
+        return tuple(ready), tuple(units)
 
     def candidates(self, case: Case) -> list[int]:
         """Rules whose event and case conditions hold for some alternative (steps not yet considered)."""
@@ -200,6 +213,7 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},
+        ambiguous=any(r.unless or (len(r.alternatives) > 1 and any(r.alternatives)) for r in rules),
     )
 
 

@@ -174,7 +174,7 @@ class Evaluator:
     """Replays cases of one compiled policy set on one engine.
 
     Outcomes are memoised by (rules fired, start channel, the alternatives its
-    customer-dependent steps take), in a bounded cache: in real
+    customer-dependent steps take, and CompiledPolicySet.signature), in a bounded cache: in real
     catalogs most cases fire a set of rules some earlier case fired, and then the journey,
     metrics and flags are the same and need not be built again."""
 
@@ -226,7 +226,8 @@ class Evaluator:
         """METRICS then effort of a trace: no flags, no JSON. Memoised by (rules fired,
         start channel, alternatives taken), for attribution, which asks once per rule removed."""
         cps = self.cps
-        key = (trace.fired, trace.case.channel, cps.choices(trace.case))
+        key = (trace.fired, trace.excluded if cps.negation else None, trace.case.channel,
+               cps.choices(trace.case), cps.signature(trace.case))
         hit = self._values.get(key)
         if hit is None:
             facts = cps.case_facts(trace.case)
@@ -248,7 +249,7 @@ class Evaluator:
         """The rules that fired for a case and its outcome, from the cache when these rules
         fired before (with the same start channel and alternatives taken)."""
         fired = frozenset(self.engine.fire(case))
-        key = (fired, case.channel, self.cps.choices(case))
+        key = (fired, case.channel, self.cps.choices(case), self.cps.signature(case))
         hit = self._cache.get(key)
         if hit is None:
             hit = self._remember(key, self.result(build_trace(self.cps, case, fired)))

@@ -171,8 +171,11 @@ class Trace:
             pending = waiting
         excluded = self.excluded | rules
         if cps.unless_steps and any(s not in have for s in self.step_ids & cps.unless_steps):
-            return Trace(cps, self.case, frozenset(fire(cps, self.case, excluded)), excluded)
-        return Trace(cps, self.case, frozenset(live), excluded)
+            out = Trace(cps, self.case, frozenset(fire(cps, self.case, excluded)), excluded)
+        else:
+            out = Trace(cps, self.case, frozenset(live), excluded)
+        out._live = self._live   # the same case: the same live rules and units
+        return out
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Trace) and self.fired == other.fired and self.case == other.case

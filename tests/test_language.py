@@ -6,6 +6,7 @@ import pytest
 import friction
 from friction.rank import rank
 from friction.load import policy_set_from_data
+from friction.report import result_to_dict
 from builders import BASE_MANIFEST, case, evaluate_one, rule, step, write_set
 
 ENGINES = friction.ENGINES
@@ -207,3 +208,24 @@ def test_an_unknown_step_in_a_condition_or_unless_is_named(tmp_path):
     ])
     assert "step 'upload prof' is a step no rule requires (did you mean 'upload proof'?)" in message
     assert "unless 'nothing' is a step no rule requires" in message
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_cached_outcomes_know_which_alternative_a_rule_fired_on(tmp_path, engine_name):
+    # Regression: outcomes were cached by the rules that fired alone. "c" fires on step a
+    # (made by a policy rule) or on digital customers; both cases fire {a, c}, but only for
+    # the offline customer does c stand on policy, so only there are a and c policy-made,
+    # and c's step is one below a (depth 1) rather than on the case alone (depth 0).
+    folder = write_set(tmp_path / "p", {"r.yaml": [
+        rule("a", [step("a")], cause="policy", event="move"),
+        rule("c", [step("c", department="C", after=["a"])], cause="regulation",
+             any=[{"step": "a"}, {"attr": "digital", "eq": True}]),
+    ]})
+    ev = friction.Evaluator(friction.compile_policy_set(friction.load_policy_set(folder)), engine_name)
+    online, offline = case(digital=True, cid="on"), case(digital=False, cid="off")
+    for c, made, depth in ((online, ["a"], 0), (offline, ["a", "c"], 1), (online, ["a"], 0)):
+        row = ev.row(c).as_dict()   # the second and third from the cache
+        assert [s["action"] for s in row["journey"] if s["policy_made"]] == made
+        assert {s["action"]: s["depth"] for s in row["journey"]}["c"] == depth
+        assert row["metrics"]["policy_steps"] == len(made)
+        assert row == result_to_dict(ev.evaluate(c))
