@@ -153,7 +153,7 @@ def test_volume_on_a_json_line(tmp_path):
     ({"capacity": {"departments": {"A": {"fte": 2, "capacity_hours": 3}}, "practical_hours_per_fte": 9}},
      "capacity_hours or fte, not both"),
     ({"capacity": {"channels": {"fax": {"cost_per_contact": 1}}}}, "unknown channel 'fax'"),
-    ({"capacity": {"minutes": {"backstage": -1}}}, "greater than or equal to 0"),
+    ({"capacity": {"minutes": {"backstage": -1}}}, "must be at least 0, got the number -1"),
 ])
 def test_bad_capacity_is_a_clear_error(tmp_path, bad, words):
     folder = write_set(tmp_path / "set", AS_IS, {**BASE_MANIFEST, **bad})
