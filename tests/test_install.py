@@ -32,6 +32,8 @@ def installed(tmp_path_factory) -> tuple[Path, Path, Path]:
     dist = base / "dist"
     r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, ROOT], cwd=base)
     assert r.returncode == 0, r.stderr
+    # every folder the wheel ships is declared: setuptools warns (and may one day drop it) otherwise
+    assert "absent from the `packages` configuration" not in r.stderr, r.stderr
     wheel, = dist.glob("friction-*.whl")
     env = base / "env"
     venv.create(env, with_pip=True)
@@ -49,7 +51,8 @@ def test_the_wheel_holds_one_import_name_and_the_bundled_examples(installed):
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert top == {"friction"}, top        # no generic `engine` or `cli` in site-packages
     for needed in ("friction/py.typed", "friction/cli.py", "friction/policies/bank/policy-set.yaml",
-                   "friction/cases/life-events.yaml", "friction/policies/bank/expectations/promises.yaml"):
+                   "friction/cases/life-events.yaml", "friction/policies/bank/expectations/promises.yaml",
+                   "friction/templates/report.html.j2", "friction/templates/style.css"):
         assert needed in names, needed
 
 
