@@ -23,7 +23,7 @@ from .judge import FLAG_KINDS
 from .load import CatalogStream, load_policy_set, open_catalog
 from .measure import tidy_number
 from .metrics import EFFORT, METRICS, SCORES
-from .model import Case
+from .model import CUSTOMER_VISIBLE, Case, Lane
 from .rank import Ranking, rank
 
 __all__ = ["Selection", "Report", "CaseView", "Blueprint", "build_report", "parse_selection",
@@ -81,7 +81,7 @@ class Card:
     flags: list[str]         # kinds of the flags that name this step
     why: Any                 # explain.StepWhy
     change: str | None       # "removed" (gone in the draft) / "added" (new in the draft)
-    handoff_from: str | None     # the previous step's department, when it differs
+    handoff_from: tuple[str, ...]   # departments it is handed off from (transitions)
     switch_from: str | None      # the previous step's channel, when the customer changes channel
 
 
@@ -185,7 +185,7 @@ def blueprint(cps: CompiledPolicySet, result: CaseResult, title: str,
     cards = [Card(n=i + 1, step=s, lane_row=LANES.index(s["lane"]), x=LABEL_W + i * (CARD_W + GAP),
                   y=row_y[s["lane"]] + (LANE_H - CARD_H) // 2, flags=by_step.get(s["action"], []), why=why[i],
                   change=change if s["action"] in changed else None, handoff_from=h, switch_from=w)
-             for i, (s, (h, w)) in enumerate(zip(d["journey"], transitions(d["journey"], d["channel"])))]
+             for i, (s, (h, w)) in enumerate(zip(d["journey"], transitions(d["journey"], d["channel"], result.journey.edges)))]
     connectors = []
     for a, b in zip(cards, cards[1:]):
         x1, y1 = a.x + CARD_W, a.y + CARD_H // 2
@@ -194,7 +194,8 @@ def blueprint(cps: CompiledPolicySet, result: CaseResult, title: str,
         path = f"M{x1},{y1} H{mid} V{y2} H{x2 - 2}" if y1 != y2 else f"M{x1},{y1} H{x2 - 2}"
         what = []
         if b.handoff_from:
-            what.append(f"hand-off {b.handoff_from} → {b.step['department']}")
+            staff = "" if b.step["lane"] in _VISIBLE else "staff "
+            what.append(f"{staff}hand-off {', '.join(b.handoff_from)} → {b.step['department']}")
         if b.switch_from:
             what.append(f"channel switch {b.switch_from} → {b.step['channel']}")
         connectors.append(Connector(path, bool(b.handoff_from), bool(b.switch_from),
@@ -204,22 +205,38 @@ def blueprint(cps: CompiledPolicySet, result: CaseResult, title: str,
                      visibility_y=vis_y, metrics=d["metrics"], effort=d["effort"], flags=d["flags"])
 
 
-def transitions(journey: list[dict[str, Any]], start_channel: str) -> list[tuple[str | None, str | None]]:
-    """For each step (as CaseResult.as_dict() gives them): the department it is handed off
-    from (the step before it is in another one), and the channel the customer switches from
-    (the last step the customer acted in, or the start channel, was in another one); None
-    where there is none. What the drawing shows between two cards; metrics count on their own."""
-    out = []
-    prev, acting = None, start_channel
-    for s in journey:
-        handoff = prev["department"] if prev is not None and prev["department"] != s["department"] else None
+def transitions(journey: list[dict[str, Any]], start_channel: str,
+                edges: Iterable[tuple[int, int]] = ()) -> list[tuple[tuple[str, ...], str | None]]:
+    """For each step (as CaseResult.as_dict() gives them), what the drawing marks on the way
+    into it, counted exactly as the metrics count (DESIGN.md, "Two sides, two paths"):
+    - the departments it is handed off from: on the customer path (customer and frontstage
+      lanes), the previous step on that path when its department is another (`handoffs`);
+      for a staff step, one per dependency edge (`edges`, positions as Journey.edges) into
+      it from a step of another department (`staff_handoffs`);
+    - the channel the customer switches from: the last step the customer acted in (or the
+      start channel) was in another one; a frontstage message (`informs`) is no act
+      (`channel_switches`). None where there is none."""
+    into: dict[int, list[int]] = {}
+    for a, b in edges:
+        into.setdefault(b, []).append(a)
+    out: list[tuple[tuple[str, ...], str | None]] = []
+    previous, acting = None, start_channel
+    for i, s in enumerate(journey):
         switch = None
-        if s["lane"] in ("customer", "frontstage") and not s["informs"]:
-            switch = acting if acting != s["channel"] else None
-            acting = s["channel"]
+        if s["lane"] in _VISIBLE:
+            handoff = (previous,) if previous is not None and previous != s["department"] else ()
+            previous = s["department"]
+            if not (s["informs"] and s["lane"] == Lane.frontstage.value):
+                switch = acting if acting != s["channel"] else None
+                acting = s["channel"]
+        else:
+            handoff = tuple(journey[a]["department"] for a in sorted(into.get(i, ()))
+                            if journey[a]["department"] != s["department"])
         out.append((handoff, switch))
-        prev = s
     return out
+
+
+_VISIBLE = frozenset(lane.value for lane in CUSTOMER_VISIBLE)
 
 
 def _case_view(r: CaseResult, blueprints: list[Blueprint], cd: CaseDiff | None = None) -> CaseView:

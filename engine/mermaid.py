@@ -30,9 +30,10 @@ def _days(x: float) -> str:
 
 
 def journey_chart(journey: list[dict[str, Any]], start_channel: str, flags: Iterable[dict[str, Any]] = (),
-                  marks: dict[str, str] | None = None) -> str:
+                  marks: dict[str, str] | None = None, edges: Iterable[tuple[int, int]] = ()) -> str:
     """A flowchart of a journey (steps as CaseResult.as_dict() gives them) in lanes, steps
-    numbered in journey order; `marks` maps an action to "removed" or "added"."""
+    numbered in journey order; `marks` maps an action to "removed" or "added"; `edges` are
+    the dependency edges (Journey.edges), along which staff hand-offs are counted."""
     marks = marks or {}
     waits = {s for f in flags if f["kind"] == "silent-wait" for s in f["steps"]}
     ids = {s["action"]: f"s{i}" for i, s in enumerate(journey, 1)}
@@ -58,8 +59,9 @@ def journey_chart(journey: list[dict[str, Any]], start_channel: str, flags: Iter
                 lines.append(" · ".join(tags))
             out.append(f'    {ids[s["action"]]}["{"<br/>".join(lines)}"]')
         out.append("  end")
-    for (a, b), (handoff, switch) in zip(zip(journey, journey[1:]), transitions(journey, start_channel)[1:]):
-        what = (["hand-off"] if handoff else []) + ([f"switch to {label(b['channel'])}"] if switch else [])
+    for (a, b), (handoff, switch) in zip(zip(journey, journey[1:]), transitions(journey, start_channel, edges)[1:]):
+        staff = "" if b["lane"] in ("customer", "frontstage") else "staff "
+        what = ([f"{staff}hand-off"] if handoff else []) + ([f"switch to {label(b['channel'])}"] if switch else [])
         arrow = "==>" if handoff else "-.->" if switch else "-->"
         text = f'|"{", ".join(what)}"|' if what else ""
         out.append(f"  {ids[a['action']]} {arrow}{text} {ids[b['action']]}")
@@ -77,7 +79,7 @@ def journey_chart(journey: list[dict[str, Any]], start_channel: str, flags: Iter
 
 def case_chart(result: CaseResult, marks: dict[str, str] | None = None) -> str:
     d = result.as_dict()
-    return journey_chart(d["journey"], d["channel"], d["flags"], marks)
+    return journey_chart(d["journey"], d["channel"], d["flags"], marks, result.journey.edges)
 
 
 def diff_charts(before: Evaluation, after: Evaluation, d: Diff, limit: int = MAX_DIFF_CHARTS) -> str:

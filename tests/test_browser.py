@@ -192,9 +192,11 @@ def test_explain_mermaid_draws_the_journey(mermaid):
     assert r.returncode == 0, r.stderr
     edges = [line.strip() for line in r.stdout.splitlines() if "s" in line and ("==>" in line or "-->" in line
                                                                               or "-.->" in line)]
-    # every step is in another department than the one before; the customer switches web -> post at 2
-    assert edges == ['s1 ==>|"hand-off, switch to post"| s2', 's2 ==>|"hand-off"| s3', 's3 ==>|"hand-off"| s4',
-                     's4 ==>|"hand-off"| s5']
+    # customer path 1, 2, 5 (Front, Post room, Front): two hand-offs, into 2 and 5; staff steps
+    # 3 (Back office, after 2) and 4 (IT, after 3): one staff hand-off each; the customer
+    # switches web -> post at 2, and the posted letter (5) is no switch
+    assert edges == ['s1 ==>|"hand-off, switch to post"| s2', 's2 ==>|"staff hand-off"| s3',
+                     's3 ==>|"staff hand-off"| s4', 's4 ==>|"hand-off"| s5']
     drawn = mermaid(r.stdout)
     assert drawn["nodes"] == 5 and drawn["clusters"] == 4 and drawn["scripts"] == 0
     for i, (action, _) in enumerate(AS_IS, 1):

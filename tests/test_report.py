@@ -181,3 +181,44 @@ def test_attribution_in_workers_gives_the_same_overview(tmp_path):
         "a.one": 40, "b.two": sum(i % 9 >= 3 for i in range(40)), "c.three": sum(i % 9 >= 6 for i in range(40))}
     assert [(a.name, a.removed) for a in one.overview.ranking.rules] == [(a.name, a.removed) for a in two.overview.ranking.rules]
     assert one.overview.totals == two.overview.totals and [c.id for c in one.cases] == [c.id for c in two.cases]
+
+
+def _marks(result: friction.CaseResult) -> tuple[int, int, int]:
+    """(customer-path hand-offs, staff hand-offs, channel switches) as the blueprint marks them."""
+    bp = blueprint.blueprint(result.journey.cps, result, "t")
+    visible = [c for c in bp.cards if c.step["lane"] in ("customer", "frontstage")]
+    staff = [c for c in bp.cards if c not in visible]
+    return (sum(len(c.handoff_from) for c in visible), sum(len(c.handoff_from) for c in staff),
+            sum(1 for c in bp.cards if c.switch_from))
+
+
+def test_the_blueprint_marks_a_fan_out_as_staff_hand_offs_only(tmp_path):
+    # one notice (department A) reaches three teams: the customer is handed nowhere (0),
+    # each receiving team is one staff hand-off (3); a posted letter from A is no switch.
+    folder = write_set(tmp_path / "p", {"r.yaml": [
+        rule("tell", [step("tell us once", department="A", channel="web")], event="move"),
+        *[rule(f"to {d}", [step(f"update {d}", lane="backstage", department=d)], step="tell us once")
+          for d in ("B", "C", "D")],
+        rule("letter", [step("confirmation letter", lane="frontstage", department="A", channel="post",
+                             informs=True)], step="tell us once"),
+    ]}, {**BASE_MANIFEST, "departments": ["A", "B", "C", "D"], "channels": ["web", "phone", "post"]})
+    ev = friction.evaluate_paths(str(folder), str(jsonl(tmp_path / "c.jsonl", [
+        {"id": "c", "event": "move", "channel": "web"}])))
+    r, = ev.results
+    assert (r.metrics.handoffs, r.metrics.staff_handoffs, r.metrics.channel_switches) == (0, 3, 0)
+    assert _marks(r) == (0, 3, 0)
+    bp = blueprint.blueprint(r.journey.cps, r, "t")
+    assert sorted(c.handoff_from for c in bp.cards if c.handoff_from) == [("A",), ("A",), ("A",)]
+
+
+def test_blueprint_marks_count_what_the_metrics_count_on_every_bundled_case():
+    # the picture and the numbers agree on every case of the bundled bank and its draft
+    from friction.bundled import DEFAULT_CATALOG, bundled_path
+    checked = 0
+    for name in ("policies/bank", "policies/bank-draft"):
+        ev = friction.evaluate_paths(bundled_path(name), bundled_path(DEFAULT_CATALOG))
+        for r in ev.results:
+            m = r.metrics
+            assert _marks(r) == (m.handoffs, m.staff_handoffs, m.channel_switches), r.case.id
+            checked += 1
+    assert checked > 20
