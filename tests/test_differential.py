@@ -72,7 +72,7 @@ def assert_engines_agree(cps: friction.CompiledPolicySet, case_list: list[fricti
 @given(scenarios(), st.data())
 def test_compiled_and_rete_engines_agree_on_generated_policy_sets(scenario, data):
     manifest, files, case_list = scenario
-    cps = friction.compile_policy_set(policy_set_from_data(manifest, files))
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files, lines=False))
     note(cps.source)
     excluded = frozenset(data.draw(st.sets(st.sampled_from(range(len(cps.rules)))), label="excluded"))
     fired = assert_engines_agree(cps, case_list, excluded)
@@ -85,7 +85,7 @@ def test_engines_agree_when_rete_splits_the_rules_over_several_rulesets(scenario
     # Big sets are split over several durable_rules rulesets (a node hangs past ~511
     # rules); chains then cross rulesets. A tiny chunk size exercises that on small sets.
     manifest, files, case_list = scenario
-    cps = friction.compile_policy_set(policy_set_from_data(manifest, files))
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files, lines=False))
     with mock.patch.object(rete, "RULES_PER_RULESET", chunk):
         definitions = rete.ruleset_definitions(cps, lambda index: None)
         # each chunk holds at most `chunk` durable rules (one per rule alternative) and the catch-all
