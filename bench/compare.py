@@ -14,7 +14,10 @@ In-process (median of --repeat runs, on the same --engine-cases cases):
   per-rule      a weaker generated evaluator, kept for comparison only: one function per
                 rule and a naive loop to a fixed point
 From JSON text: each line parsed and turned into what the matcher reads, then matched —
-friction (JsonLineResolver + compiled engine) against the limit (json.loads + limit).
+friction (JsonLineResolver: parse, validate against the manifest, the case; then the
+compiled engine) against the limit (json.loads + limit, no validation). friction parses
+with the json module's C scanner directly (json.loads without its Python wrapper): the
+row "limit (C scanner)" is the limit parsing the same way, for what that part is worth.
 End to end (fresh processes): `friction evaluate` on the JSON Lines catalog with 1 and 2
 workers, peak RSS for 10k and all cases, and `friction rank` against one evaluate pass.
 Machines are shared and noisy: read the ratios, which compare runs made minutes apart.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import json.scanner
 import os
 import statistics
 import subprocess
@@ -43,14 +47,17 @@ from generate import generate  # noqa: E402
 from limit import generated_limit  # noqa: E402
 
 
-def median_rate(fn, cases, repeat: int) -> float:
-    rates = []
+def median_rates(fns: dict, cases, repeat: int) -> dict[str, float]:
+    """Cases per second of each function, the median of `repeat` rounds; each round runs
+    every function once, in turn, so that a shared machine's load weighs on all alike."""
+    rates: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeat):
-        t = time.perf_counter()
-        for c in cases:
-            fn(c)
-        rates.append(len(cases) / (time.perf_counter() - t))
-    return statistics.median(rates)
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            for c in cases:
+                fn(c)
+            rates[k].append(len(cases) / (time.perf_counter() - t))
+    return {k: statistics.median(v) for k, v in rates.items()}
 
 
 # --------------------------------------------------------------------------- baselines
@@ -142,6 +149,8 @@ def main() -> None:
     ap.add_argument("--engine-cases", type=int, default=5_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(HERE / "out"))
+    ap.add_argument("--matching-only", action="store_true",
+                    help="only the in-process rows (matching and from JSON text), no end-to-end runs")
     a = ap.parse_args()
 
     policy, catalog = generate(Path(a.out), a.rules, a.cases)
@@ -161,14 +170,14 @@ def main() -> None:
     wrong = [c.id for c in cases if sorted(limit(c.event, c.attrs)) != sorted(compiled.fire(c))]
     if wrong:
         raise SystemExit(f"the limit and the compiled engine disagree on {len(wrong)} cases, e.g. {wrong[:3]}")
-    rates = {
-        "raw-durable": median_rate(raw_durable(cps), cases, a.repeat),
-        "rete": median_rate(rete.replay, cases, a.repeat),
-        "compiled": median_rate(compiled.replay, cases, a.repeat),
-        "compiled (fire only)": median_rate(compiled.fire, cases, a.repeat),
-        "per-rule (weaker)": median_rate(plain_python(cps), cases, a.repeat),
-        "limit": median_rate(lambda c: limit(c.event, c.attrs), cases, a.repeat),
-    }
+    rates = median_rates({
+        "raw-durable": raw_durable(cps),
+        "rete": rete.replay,
+        "compiled": compiled.replay,
+        "compiled (fire only)": compiled.fire,
+        "per-rule (weaker)": plain_python(cps),
+        "limit": lambda c: limit(c.event, c.attrs),
+    }, cases, a.repeat)
     rows = [(k, v, v / rates["raw-durable"], v / rates["limit"]) for k, v in rates.items()]
     print(f"{'replay (in process)':<22}{'cases/s':>12}{'× raw-durable':>15}{'× limit':>12}")
     for k, v, rd, bl in rows:
@@ -183,11 +192,20 @@ def main() -> None:
     def limit_from_text(item):
         d = json.loads(item.text)
         limit(d["event"], d["attrs"])
-    text_rates = {"compiled from text": median_rate(friction_from_text, lines, a.repeat),
-                  "limit from text": median_rate(limit_from_text, lines, a.repeat)}
-    print(f"\n{'from JSON text':<22}{'cases/s':>12}{'× limit':>27}")
+
+    scan = json.scanner.make_scanner(json.JSONDecoder())   # what friction's case reader parses with
+
+    def limit_from_text_scanner(item):
+        d = scan(item.text, 0)[0]
+        limit(d["event"], d["attrs"])
+    text_rates = median_rates({"compiled from text": friction_from_text, "limit from text": limit_from_text,
+                               "limit (C scanner)": limit_from_text_scanner}, lines, a.repeat)
+    print(f"\n{'from JSON text':<22}{'cases/s':>12}{'× limit':>15}{'× limit (C scanner)':>21}")
     for k, v in text_rates.items():
-        print(f"{k:<22}{v:>12,.0f}{v / text_rates['limit from text']:>27.2f}")
+        print(f"{k:<22}{v:>12,.0f}{v / text_rates['limit from text']:>15.2f}"
+              f"{v / text_rates['limit (C scanner)']:>21.2f}")
+    if a.matching_only:
+        return
 
     print(f"\n{'end to end':<44}{'seconds':>9}{'cases/s':>10}{'peak MB':>9}")
     results = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .errors import InputError
-from .logic import alternatives, strata, then_actions
+from .logic import alternatives, chain_order, strata, then_actions
 from .metrics import StepFacts
 from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Capacity, Case, Cause, Condition, PolicySet, Rule, Step
 
@@ -65,6 +65,9 @@ class CompiledPolicySet:
     # alternative of one rule that tests steps (see unit_rule / unit_steps)
     matchers: dict[str, Callable[[Mapping[str, Any]], tuple[list[int], list[int]]]] = field(repr=False)
     rule_index: dict[str, int] = field(repr=False)
+    # life event -> fire(attributes, excluded rules) -> the rules that fire (friction.fixpoint)
+    firers: dict[str, Callable[[Mapping[str, Any], frozenset[int]], list[int]]] = field(repr=False,
+                                                                                      default_factory=dict)
     unit_rule: tuple[int, ...] = field(repr=False, default=())
     unit_steps: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     units_on_step: tuple[tuple[int, ...], ...] = field(repr=False, default=())   # step id -> units testing it
@@ -151,11 +154,11 @@ class CompiledPolicySet:
     # Pickling (spawned worker processes, Dask workers): generated functions do not pickle,
     # so the matchers are left out and compiled again from `source` on the receiving side.
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("matchers", "chooser")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("matchers", "chooser", "firers")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.matchers, self.chooser = _matchers(self.source, self.policy_set.name)
+        self.matchers, self.chooser, self.firers = _matchers(self.source, self.policy_set.name)
 
 
 def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
@@ -198,10 +201,10 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
     steps = tuple(policy_set.steps[a] for a in actions)
     choice_slots = [(i, name, choices) for i, s in enumerate(steps) for name, choices in s.choices.items()]
     source = generate_source(policy_set.name, policy_set.manifest.events, rules, units, choice_slots)
-    matchers, chooser = _matchers(source, policy_set.name)
+    matchers, chooser, firers = _matchers(source, policy_set.name)
     return CompiledPolicySet(
         policy_set=policy_set, rules=tuple(rules), actions=actions, steps=steps, step_ids=step_ids,
-        source=source, matchers=matchers, chooser=chooser,
+        source=source, matchers=matchers, chooser=chooser, firers=firers,
         choice_slots=tuple((i, name, tuple(getattr(c, name) for c in choices)) for i, name, choices in choice_slots),
         rule_index={r.id: r.index for r in rules},
         unit_rule=tuple(unit_rule), unit_steps=tuple(unit_steps),
@@ -227,12 +230,12 @@ def _step_facts(s: Step, cap: Capacity) -> StepFacts:
                      minutes=minutes, customer_minutes=customer, cost=cost)
 
 
-def _matchers(source: str, name: str) -> tuple[dict[str, Callable], Callable]:
-    """The matcher functions and the chooser of generated `source` (no builtins: it only
-    compares values)."""
+def _matchers(source: str, name: str) -> tuple[dict[str, Callable], Callable, dict[str, Callable]]:
+    """The matcher functions, the chooser and the replay functions of generated `source`
+    (no builtins: it only compares values)."""
     namespace: dict[str, Any] = {"__builtins__": {}, "MISSING": MISSING}
     exec(compile(source, f"<friction policy set {name!r}>", "exec"), namespace)  # noqa: S102
-    return namespace["MATCHERS"], namespace["CHOOSE"]
+    return namespace["MATCHERS"], namespace["CHOOSE"], namespace["FIRE"]
 
 
 # --------------------------------------------------------------------------- code generation
@@ -279,16 +282,23 @@ def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule
                     units: list[list[int]], choice_slots: list[tuple[int, str, tuple[Any, ...]]] = ()) -> str:
     lines = [
         f"# friction: matchers compiled from policy set {name!r}.",
-        "# One function per life event: the rules whose case conditions hold with no step needed",
-        "# (they fire at once), and the units (a rule's alternative that tests steps) whose case",
-        "# conditions hold. Chaining on steps is done by the replay loop (friction.fixpoint).",
+        "# Two functions per life event. fire_N replays a case: every attribute read once into a",
+        "# local, each rule one `if` over them and over step flags, rules in step-dependency order",
+        "# (a rule after every rule that can require a step it tests, `unless` included), so one",
+        "# pass reaches the fixed point; only rules that chain in a cycle loop until nothing new",
+        "# fires. match_N gives the rules whose case conditions hold with no step needed, and the",
+        "# units (a rule's alternative that tests steps) whose case conditions hold: what traces",
+        "# read to say which steps a rule fired on.",
         "",
     ]
     table = []
+    fire_table = []
     for n, event in enumerate(sorted(events)):
         mine = [r for r in rules if not r.events or event in r.events]
         used = sorted(set().union(*(r.rule.when.attributes() for r in mine)))
         local = {attr: f"v{k}" for k, attr in enumerate(used)}
+        lines.extend(_fire_source(n, event, mine, local))
+        fire_table.append(f"    {event!r}: fire_{n},")
         fn = f"match_{n}"
         lines.append(f"def {fn}(a):  # life event {event!r}")
         lines.append("    get = a.get")
@@ -316,9 +326,70 @@ def generate_source(name: str, events: tuple[str, ...], rules: list[CompiledRule
     lines.append("MATCHERS = {")
     lines.extend(table)
     lines.append("}")
+    lines.append("FIRE = {")
+    lines.extend(fire_table)
+    lines.append("}")
     lines.append("")
     lines.extend(_chooser_source(choice_slots))
     return "\n".join(lines) + "\n"
+
+
+def rule_test(r: CompiledRule, local: dict[str, str], event: str) -> str:
+    """A rule's whole condition for one life event, as an expression over attribute locals
+    and step flags `s<id>`: any of its alternatives (step flags first: they are cheap), and
+    none of its `unless` steps."""
+    alts: list[str] | None = []
+    for steps, guard in zip(r.alternatives, r.guards):
+        parts = [f"s{s}" for s in steps] + ([] if guard is None else [_condition(guard, local, event)])
+        if not parts:   # an alternative that always holds
+            alts = None
+            break
+        alts.append(" and ".join(parts))
+    if alts is None:
+        test = "True"
+    elif not alts:
+        test = "False"
+    else:
+        test = alts[0] if len(alts) == 1 else "(" + " or ".join(f"({x})" for x in alts) + ")"
+    return " and ".join([test, *(f"not s{s}" for s in r.unless)])
+
+
+def _fire_source(n: int, event: str, mine: list[CompiledRule], local: dict[str, str]) -> list[str]:
+    """fire_N(a, x): the rules (indices) that fire for attributes `a` with the rules in `x`
+    removed. Step flags exist only for steps some rule here tests."""
+    tested = sorted({s for r in mine for alt in r.alternatives for s in alt} | {s for r in mine for s in r.unless})
+    watched = set(tested)
+    lines = [f"def fire_{n}(a, x):  # life event {event!r}", "    get = a.get"]
+    lines += [f"    {var} = get({_lit(attr)}, MISSING)" for attr, var in local.items()]
+    if tested:
+        lines.append("    " + " = ".join(f"s{s}" for s in tested) + " = False")
+    lines.append("    fired = []")
+    order = chain_order(mine, lambda r: {s for alt in r.alternatives for s in alt} | set(r.unless),
+                        lambda r: r.requires)
+    for group, cycle in order:
+        indent = "    "
+        if cycle:
+            lines.append(f"    # rules that chain in a cycle: passes until nothing new fires")
+            lines.append("    " + " = ".join(f"f{r.index}" for r in group) + " = False")
+            lines.append("    again = True")
+            lines.append("    while again:")
+            lines.append("        again = False")
+            indent = "        "
+        for r in group:
+            test = rule_test(r, local, event)
+            if test == "False":
+                continue
+            test = ("" if test == "True" else f"{test} and ") + f"{r.index} not in x"
+            if cycle:
+                test = f"not f{r.index} and {test}"
+            lines.append(f"{indent}# rule {r.id!r}")
+            lines.append(f"{indent}if {test}:")
+            lines.append(f"{indent}    fired.append({r.index})")
+            if cycle:
+                lines.append(f"{indent}    f{r.index} = again = True")
+            lines += [f"{indent}    s{s} = True" for s in r.requires if s in watched]
+    lines += ["    return fired", ""]
+    return lines
 
 
 def _chooser_source(slots: list[tuple[int, str, tuple[Any, ...]]]) -> list[str]:

@@ -18,14 +18,16 @@ result is unique and independent of firing order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Hashable, Iterable, Sequence, TypeVar
 
 from .model import Condition, Rule, Step
 
 __all__ = ["MAX_ALTERNATIVES", "Alternative", "NegationCycle", "TooManyAlternatives", "alternatives",
-           "components", "conjoin", "strata", "then_actions"]
+           "chain_order", "components", "conjoin", "strata", "then_actions"]
 
 MAX_ALTERNATIVES = 64
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,32 @@ def strata(rules: Iterable[Rule]) -> tuple[dict[str, int], list[NegationCycle]]:
                 if cm != c:
                     level[cm] = max(level.get(cm, 0), level[c] + negative)
     return {r.id: level[component[("r", r.id)]] for r in rules}, []
+
+
+def chain_order(rules: Sequence[T], tests: Callable[[T], Iterable[Hashable]],
+                requires: Callable[[T], Iterable[Hashable]]) -> list[tuple[tuple[T, ...], bool]]:
+    """Rules in step-dependency order: groups (strongly connected components) where every
+    rule that can require a step another rule tests (for presence or, with `unless`, for
+    absence) is in the same group or an earlier one, each group in the given order. The
+    flag says whether the group chains in a cycle (more than one rule): only such a group
+    needs more than one pass. A rule testing a step it requires itself is no cycle: it
+    fires at most once, so its own step can never make it fire again."""
+    producers: dict[Hashable, list[int]] = {}
+    for k, r in enumerate(rules):
+        for s in requires(r):
+            producers.setdefault(s, []).append(k)
+    consumers: list[set[int]] = [set() for _ in rules]
+    for k, r in enumerate(rules):
+        for s in tests(r):
+            for p in producers.get(s, ()):
+                if p != k:
+                    consumers[p].add(k)
+    component = components(list(range(len(rules))), lambda k: sorted(consumers[k]))
+    groups: dict[int, list[int]] = {}
+    for k in range(len(rules)):
+        groups.setdefault(component[k], []).append(k)
+    # Components are numbered in reverse topological order: producers have larger numbers.
+    return [(tuple(rules[k] for k in groups[c]), len(groups[c]) > 1) for c in sorted(groups, reverse=True)]
 
 
 def components(nodes: list, successors) -> dict:
