@@ -83,10 +83,12 @@ def reader_source(manifest: Manifest) -> str:
     for k, name in enumerate(names):
         a = manifest.attributes[name]
         v = f"v{k}"
-        lines.append(f"    {v} = get({_lit(name)}, MISSING)")
-        lines.append(f"    if {v} is MISSING:")
-        lines.append(f"        {v} = {'MISSING' if a.default is None else _lit(a.default)}")
-        lines.append(f"    elif not {_check(a, v)}:")
+        if a.default is None:
+            lines.append(f"    {v} = get({_lit(name)}, MISSING)")
+            lines.append(f"    if {v} is not MISSING and not {_check(a, v)}:")
+        else:   # the manifest's loader checked the default: checking it again changes nothing
+            lines.append(f"    {v} = get({_lit(name)}, {_lit(a.default)})")
+            lines.append(f"    if not {_check(a, v)}:")
         lines.append("        return None")
     lines.append("    out = {" + ", ".join(f"{_lit(name)}: v{k}" for k, name in enumerate(names)) + "}")
     for k, name in enumerate(names):

@@ -36,7 +36,7 @@ class Trace:
         self.cps, self.case, self.fired, self.excluded = cps, case, fired, excluded
         self._firings: tuple[Firing, ...] | None = None
         self._live: tuple[frozenset[int], dict[int, list[int]]] | None = None
-        self._matched: dict[int, tuple[int, ...]] = {}
+        self._matched: dict[int, tuple[int, ...]] | None = None   # made when first read
         self._depth: dict[int, int] | None = None
 
     @property
@@ -81,6 +81,8 @@ class Trace:
         of logic.alternatives whose guard holds and whose steps are all required, keeping
         only those no other such alternative's steps are a proper subset of). Empty when
         its case conditions hold with no step. These are the rule's chain edges' sources."""
+        if self._matched is None:
+            self._matched = {}
         hit = self._matched.get(rule)
         if hit is None:
             ready, by_rule = self._units()

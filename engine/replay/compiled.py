@@ -1,10 +1,12 @@
-"""The fast path: generated matchers, then the counting fixed point of friction.fixpoint."""
+"""The fast path: the generated functions of friction.compile (one per life event, rules
+in step-dependency order; see friction.fixpoint)."""
 from __future__ import annotations
 
 from ..compile import CompiledPolicySet
-from ..fixpoint import fire
 from ..model import Case
-from ..trace import Trace, build_trace
+from ..trace import Trace
+
+_NONE: frozenset[int] = frozenset()
 
 
 class CompiledEngine:
@@ -13,8 +15,11 @@ class CompiledEngine:
     def __init__(self, cps: CompiledPolicySet):
         self.cps = cps
 
-    def fire(self, case: Case, excluded: frozenset[int] = frozenset()) -> list[int]:
-        return fire(self.cps, case, excluded)
+    # fixpoint.fire, inlined: at a few hundred nanoseconds a case, a call is worth saving
+    def fire(self, case: Case, excluded: frozenset[int] = _NONE) -> list[int]:
+        run = self.cps.firers.get(case.event)
+        return run(case.attrs, excluded) if run is not None else []
 
-    def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
-        return build_trace(self.cps, case, self.fire(case, excluded), excluded)
+    def replay(self, case: Case, excluded: frozenset[int] = _NONE) -> Trace:
+        run = self.cps.firers.get(case.event)
+        return Trace(self.cps, case, frozenset(run(case.attrs, excluded)) if run is not None else _NONE, excluded)
