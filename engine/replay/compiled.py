@@ -21,5 +21,4 @@ class CompiledEngine:
         return run(case.attrs, excluded) if run is not None else []
 
     def replay(self, case: Case, excluded: frozenset[int] = _NONE) -> Trace:
-        run = self.cps.firers.get(case.event)
-        return Trace(self.cps, case, frozenset(run(case.attrs, excluded)) if run is not None else _NONE, excluded)
+        return Trace(self.cps, case, frozenset(self.fire(case, excluded)), excluded)
