@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import math
 from typing import Any, Callable
 
 from .compile import _lit
@@ -27,32 +28,39 @@ _MISSING = object()
 _CASE = Case.__dict__    # slot descriptors: a frozen dataclass's __init__ sets each field the same way
 
 
-def _check(a: Attribute, v: str) -> str:
+def _allowed(a: Attribute) -> tuple[Any, ...] | None:
+    """The allowed values a value of the attribute's type can equal (True is not 1 here:
+    types are compared first), or None when any value of the type goes."""
+    if a.values is None:
+        return None
+    kinds = {"bool": (bool,), "str": (str,)}.get(a.type, (int, float))
+    return tuple(x for x in a.values if type(x) in kinds)
+
+
+def _check(a: Attribute, v: str, allowed: str) -> str:
     """An expression true exactly when `load._fast_check(a)(v)` is (the checks of
-    Attribute.check for a good value)."""
-    def values(kinds: tuple[type, ...]) -> str:
-        if a.values is None:
-            return ""
-        same = [x for x in a.values if type(x) in kinds]   # True is not 1 here: types compared first
-        return f" and {v} in ({''.join(_lit(x) + ', ' for x in same)})"
+    Attribute.check for a good value). `allowed`: the name of the frozenset of _allowed(a)."""
+    listed = "" if a.values is None else f" and {v} in {allowed}"
     if a.type == "bool":
-        return f"(type({v}) is bool{values((bool,))})"
-    if a.type == "str":
-        return f"(type({v}) is str{values((str,))})"
+        return f"(type({v}) is bool{listed})"
+    if a.type == "str":   # a set of strs holds no other type: membership is the whole check
+        return f"({v} in {allowed})" if a.values is not None else f"(type({v}) is str)"
     limit = INT_LIMIT if a.type == "int" else EXACT_LIMIT
-    lo = -limit - (a.type == "int") if a.min is None else max(a.min, -limit - (a.type == "int"))
-    hi = limit if a.max is None else min(a.max, limit)
+    # int bounds as ints (an int is >= 0.5 exactly when it is >= 1): int compares with int
+    lo = -limit - (a.type == "int") if a.min is None else max(math.ceil(a.min), -limit - (a.type == "int"))
+    hi = limit if a.max is None else min(math.floor(a.max), limit)
     whole = f"type({v}) is int and {_lit(lo)} <= {v} <= {_lit(hi)}"
     if a.type == "int":
-        return f"({whole}{values((int, float))})"
+        return f"({whole}{listed})"
     bounds = "".join([f" and {_lit(a.min)} <= {v}" if a.min is not None else "",
                       f" and {v} <= {_lit(a.max)}" if a.max is not None else ""])
     # v - v == 0 is false for nan and the infinities
-    return f"((({whole}) or (type({v}) is float and {v} - {v} == 0{bounds})){values((int, float))})"
+    return f"((({whole}) or (type({v}) is float and {v} - {v} == 0{bounds})){listed})"
 
 
 def reader_source(manifest: Manifest) -> str:
     names = sorted(manifest.attributes)
+    constants: list[str] = []   # the allowed values of attributes that list them
     lines = [
         "# friction: reads one JSON line of a catalog into a case, or None (then the careful path runs).",
         "def read(text):",
@@ -83,13 +91,17 @@ def reader_source(manifest: Manifest) -> str:
     for k, name in enumerate(names):
         a = manifest.attributes[name]
         v = f"v{k}"
+        allowed = _allowed(a)
+        if allowed is not None:
+            constants.append(f"A{k} = frozenset(({''.join(_lit(x) + ', ' for x in allowed)}))")
         if a.default is None:
             lines.append(f"    {v} = get({_lit(name)}, MISSING)")
-            lines.append(f"    if {v} is not MISSING and not {_check(a, v)}:")
+            lines.append(f"    if {v} is not MISSING and not {_check(a, v, 'A' + str(k))}:")
         else:   # the manifest's loader checked the default: checking it again changes nothing
             lines.append(f"    {v} = get({_lit(name)}, {_lit(a.default)})")
-            lines.append(f"    if not {_check(a, v)}:")
+            lines.append(f"    if not {_check(a, v, 'A' + str(k))}:")
         lines.append("        return None")
+    lines[1:1] = constants
     lines.append("    out = {" + ", ".join(f"{_lit(name)}: v{k}" for k, name in enumerate(names)) + "}")
     for k, name in enumerate(names):
         if manifest.attributes[name].default is None:
@@ -114,7 +126,7 @@ def line_reader(manifest: Manifest) -> Callable[[str], Case | None]:
     start = manifest.default_channel
     namespace: dict[str, Any] = {
         "__builtins__": {}, "type": type, "len": len, "int": int, "float": float, "bool": bool, "str": str,
-        "dict": dict, "MISSING": _MISSING, "EMPTY": {},
+        "dict": dict, "frozenset": frozenset, "MISSING": _MISSING, "EMPTY": {},
         "scan": json.scanner.make_scanner(json.JSONDecoder()),
         "CASE_KEYS": frozenset(CaseSpec.model_fields), "EVENTS": frozenset(manifest.events),
         "CHANNELS": frozenset(manifest.channels), "KNOWN": frozenset(manifest.attributes),
