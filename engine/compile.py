@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from .errors import InputError
 from .logic import alternatives, chain_order, strata, then_actions
 from .metrics import StepFacts
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Capacity, Case, Cause, Condition, PolicySet, Rule, Step
+from .model import Capacity, Case, Cause, Condition, PolicySet, Rule, Step
 
 __all__ = ["CompiledRule", "CompiledPolicySet", "compile_policy_set"]
 
@@ -139,8 +139,12 @@ class CompiledPolicySet:
         facts = self._facts_by_choice.get(key)
         if facts is None:
             out = list(self.step_facts)
+            cap = self.manifest.capacity
             for (s, name, values), k in zip(self.choice_slots, key):
                 out[s] = out[s]._replace(**{name: values[k]})
+                if name == "channel":   # a contact is priced in the channel the case takes
+                    f = out[s]
+                    out[s] = f._replace(cost=cap.step_cost(f.lane, f.department, f.channel, f.minutes))
             facts = self._facts_by_choice[key] = tuple(out)
         return facts
 
@@ -224,10 +228,9 @@ def _step_facts(s: Step, cap: Capacity) -> StepFacts:
     """A step's facts with its minutes resolved (own, else its lane's default) and its cost."""
     minutes = s.minutes if s.minutes is not None else cap.minutes.get(s.lane, 0.0)
     customer = s.customer_minutes if s.customer_minutes is not None else cap.customer_minutes.get(s.lane, 0.0)
-    contact = s.lane in CUSTOMER_VISIBLE and s.base_channel != INTERNAL_CHANNEL
-    cost = minutes * cap.cost_per_minute(s.department) + (cap.cost_per_contact(s.base_channel) if contact else 0.0)
     return StepFacts(s.action, s.lane.value, s.department, s.base_channel, s.asks, s.base_days, s.informs, s.fee,
-                     minutes=minutes, customer_minutes=customer, cost=cost)
+                     minutes=minutes, customer_minutes=customer,
+                     cost=cap.step_cost(s.lane.value, s.department, s.base_channel, minutes))
 
 
 def _matchers(source: str, name: str) -> tuple[dict[str, Callable], Callable, dict[str, Callable]]:

@@ -40,9 +40,10 @@ class CaseResult:
 
     @property
     def load(self) -> CaseLoad:
-        """Minutes per department and contacts per channel of this journey, before volume."""
-        facts = self.journey.cps.step_facts
-        return case_load([facts[s.id] for s in self.journey.steps], [s.rules for s in self.journey.steps])
+        """Minutes per department and contacts per channel of this journey, before volume
+        (each step as this case takes it: contacts count in the channel it actually uses)."""
+        facts = self.journey.cps.case_facts(self.case)
+        return case_load([s.facts or facts[s.id] for s in self.journey.steps], [s.rules for s in self.journey.steps])
 
     def __repr__(self) -> str:   # the dataclass repr holds the whole trace and journey
         return (f"CaseResult(case={self.case.id!r}, steps={self.metrics.steps}, effort={self.effort:g}, "

@@ -670,6 +670,13 @@ class Capacity(Strict):
         c = self.channels.get(channel)
         return c.cost_per_contact if c else 0.0
 
+    def step_cost(self, lane: str, department: str, channel: str, minutes: float) -> float:
+        """A step's cost as a case takes it: its minutes at its department's capacity cost
+        rate, plus its channel's `cost_per_contact` when it is a contact (a customer-visible
+        step outside `internal`), in the channel the case actually takes."""
+        contact = Lane(lane) in CUSTOMER_VISIBLE and channel != INTERNAL_CHANNEL
+        return minutes * self.cost_per_minute(department) + (self.cost_per_contact(channel) if contact else 0.0)
+
 
 class Manifest(Strict):
     name: str = Field(min_length=1)

@@ -305,3 +305,56 @@ def test_a_bad_volume_on_a_json_line_is_reported_and_the_rest_evaluated(tmp_path
     ev = friction.evaluate_paths(str(folder), str(lines))
     assert [r.case.id for r in ev.results] == ["b"] and ev.results[0].case.volume == 2
     assert len(ev.problems) == 1 and ev.problems[0].line == 1 and "volume" in ev.problems[0].message
+
+
+# --------------------------------------------------------------------------- channel alternatives
+
+# A step whose channel depends on the customer is costed, and counted as a contact, in the
+# channel the case takes. Customer steps take 6 staff minutes of A (1 a minute); a phone
+# contact costs 2, a branch visit 5, the web nothing.
+CHOICE_CAPACITY = {"minutes": {"customer": 6}, "departments": {"A": {"cost_per_hour": 60}},
+                   "channels": {"phone": {"cost_per_contact": 2}, "branch": {"cost_per_contact": 5}}}
+CHOICE_RULES = {"r.yaml": [rule("r1", [
+    step("prove who you are", channel={"by": "digital", True: "web", False: "branch"}),
+    step("talk it through", "frontstage", minutes=10,
+         channel=[{"when": {"attr": "products", "gt": 3}, "channel": "branch"}, {"channel": "phone"}]),
+], event="move")]}
+CHOICE_LINES = [  # id, digital, products, volume
+    ("a", True, 1, 10),    # web (6 + 0) + phone (10 + 2) = 18
+    ("b", False, 5, 3),    # branch (6 + 5) + branch (10 + 5) = 26
+    ("c", False, 1, 2),    # branch (6 + 5) + phone (10 + 2) = 23
+]
+
+
+def _choice_run(tmp_path):
+    folder = write_set(tmp_path / "choice", CHOICE_RULES, {**BASE_MANIFEST, "capacity": CHOICE_CAPACITY})
+    lines = tmp_path / "choice.jsonl"
+    lines.write_text("".join(json.dumps({"id": i, "event": "move", "attrs": {"digital": d, "products": p},
+                                         "volume": v}) + "\n" for i, d, p, v in CHOICE_LINES))
+    return folder, lines
+
+
+def test_a_contact_is_costed_in_the_channel_the_case_takes(tmp_path):
+    folder, lines = _choice_run(tmp_path)
+    ev = friction.evaluate_paths(str(folder), str(lines))
+    assert {r.case.id: r.metrics.cost for r in ev.results} == {"a": 18, "b": 26, "c": 23}
+    assert {r.case.id: dict(r.load.channel_contacts) for r in ev.results} == {
+        "a": {"web": 1, "phone": 1}, "b": {"branch": 2}, "c": {"branch": 1, "phone": 1}}
+    y = ev.yearly_report()
+    # web 10; phone 10 + 2 = 12; branch 3 × 2 + 2 × 1 = 8
+    assert y["channels"] == {"branch": {"contacts": 8, "cost": 40}, "phone": {"contacts": 12, "cost": 24},
+                             "web": {"contacts": 10, "cost": 0}}
+    assert y["departments"]["A"]["hours"] == 4          # 16 minutes × 15 cases
+    assert y["cost"] == 304                              # 10 × 18 + 3 × 26 + 2 × 23 = 240 staff + 64 contacts
+
+
+def test_the_cached_rows_cost_each_alternative_apart(tmp_path):
+    """Rows come from the outcome cache: cases firing the same rules but taking other
+    channels must not share a cost or a channel's contacts."""
+    folder, lines = _choice_run(tmp_path)
+    out = CliRunner().invoke(main, ["evaluate", str(folder), str(lines), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert [c["metrics"]["cost"] for c in doc["cases"]] == [18, 26, 23]
+    assert doc["yearly"]["channels"]["branch"] == {"contacts": 8, "cost": 40}
+    assert doc["yearly"]["cost"] == 304
