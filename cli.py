@@ -460,7 +460,8 @@ def coverage(policy_set: str | None, catalog: str | None, minimum: float | None,
 @shared.policy_set_argument
 @shared.catalog_argument
 @click.option("--by", default="effort", show_default=True, metavar="METRIC",
-              help="Rank by what removing the rule takes away: a metric, its table column, or effort.")
+              help="Rank by what removing the rule takes away: a metric, its table column, effort, or a "
+                   "yearly figure weighted by case volumes (staff_hours, customer_hours, yearly_cost).")
 @click.option("--top", type=click.IntRange(0), default=20, show_default=True, help="Rules to list (0: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @shared.output_option
@@ -471,7 +472,7 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
          engine_name: str, workers: int, scheduler: str | None, blocksize: int) -> None:
     """Which rules make the most friction, and whose are they: each rule's attribution
     (what leaves the catalog's totals without it), rolled up per owner and cause."""
-    by = friction.metric_named(by, "--by")
+    by = friction.metric_named(by, "--by", allow_yearly=True)
     if scheduler:
         from friction import cluster
 

@@ -83,6 +83,18 @@ class YearlyLoad:
         self.volume += volume
         self.cases += 1
 
+    def merge(self, other: "YearlyLoad") -> "YearlyLoad":
+        """Add the tally of other cases (a block of a catalog evaluated elsewhere)."""
+        for mine, theirs in ((self.department_minutes, other.department_minutes),
+                             (self.channel_contacts, other.channel_contacts), (self.rule_minutes, other.rule_minutes)):
+            for k, v in theirs.items():
+                mine[k] += v
+        self.customer_minutes += other.customer_minutes
+        self.effort += other.effort
+        self.volume += other.volume
+        self.cases += other.cases
+        return self
+
     def department_hours(self) -> dict[str, float]:
         return {d: m / 60 for d, m in sorted(self.department_minutes.items())}
 

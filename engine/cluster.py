@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .capacity import YearlyLoad, capacity_configured
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import InputError, Problem
 from .evaluate import Evaluator
@@ -120,6 +121,7 @@ class PartResult:
     flags: Counter = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)   # the first problems, for stderr
     text: str | None = None                              # the rows, when not written by the worker
+    yearly: YearlyLoad | None = None                     # volume-weighted load, when the set gives minutes
 
 
 def _count_lines(block: bytes) -> int:
@@ -145,6 +147,10 @@ def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: i
             res.cases += 1
             res.totals = [a + b for a, b in zip(res.totals, row.values)]
             res.flags.update(row.flags)
+            if row.load is not None:   # as RowWriter tallies it in one process
+                if res.yearly is None:
+                    res.yearly = YearlyLoad()
+                res.yearly.add(row.load, row.volume, row.values[-1])
         lines.append(row.text)
     text = "".join(t + "\n" for t in lines)
     if out_dir is None:
@@ -191,6 +197,8 @@ def _merge(parts: list[PartResult]) -> PartResult:
         total.errors += p.errors
         total.totals = [a + b for a, b in zip(total.totals, p.totals)]
         total.flags.update(p.flags)
+        if p.yearly is not None:
+            total.yearly = (total.yearly or YearlyLoad()).merge(p.yearly)
     return total
 
 
@@ -252,6 +260,7 @@ class ClusterRun:
     totals: dict[str, float]
     flags: dict[str, int]
     messages: list[str]        # the first problems of each block (every one is also a row)
+    yearly: dict[str, Any] | None = None   # the yearly figures (capacity.YearlyLoad.report), as one process gives
 
 
 def _blocks(client: Any, catalog: str | bytes, blocksize: int) -> list[Any]:
@@ -277,7 +286,8 @@ def cases_as_jsonl(cases: Iterator[Any]) -> bytes:
     import json
 
     return "".join(json.dumps({"id": c.id, "event": c.event, "persona": c.persona, "channel": c.channel,
-                               "attrs": c.attrs}, ensure_ascii=False) + "\n" for c in cases).encode()
+                               "attrs": c.attrs, **({"volume": c.volume} if c.volume != 1 else {})},
+                              ensure_ascii=False) + "\n" for c in cases).encode()
 
 
 def _first_lines(client: Any, blocks: list[Any]) -> list[int]:
@@ -302,7 +312,7 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
     files fail before anything is sent."""
     import dask
 
-    compile_policy_set(load_policy_set(policy_set))        # bad input fails here, with its real paths
+    cap = compile_policy_set(load_policy_set(policy_set)).manifest.capacity   # bad input fails here, with its real paths
     bundle = bundle_policy_set(policy_set)
     shipped = client.scatter(bundle, broadcast=True)
     blocks = _blocks(client, catalog, blocksize)
@@ -330,7 +340,8 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
         messages = [m for part in client.gather(client.map(_messages_of, futures)) for m in part]
     run = ClusterRun(parts=len(blocks), cases=total.cases, errors=total.errors,
                      totals={k: tidy_number(v) for k, v in zip(SCORES, total.totals)},
-                     flags=dict(sorted(total.flags.items())), messages=messages)
+                     flags=dict(sorted(total.flags.items())), messages=messages,
+                     yearly=(total.yearly or YearlyLoad()).report(cap) if capacity_configured(cap) else None)
     if out_dir is not None:
         _write_totals(out_dir, run)
     return run
@@ -347,7 +358,8 @@ def _write_totals(out_dir: str, run: ClusterRun) -> None:
 
     fs, root = fsspec.core.url_to_fs(out_dir)
     final = f"{root.rstrip('/')}/{TOTALS_NAME}"
-    doc = {"parts": run.parts, "cases": run.cases, "errors": run.errors, **run.totals, "flags": run.flags}
+    doc = {"parts": run.parts, "cases": run.cases, "errors": run.errors, **run.totals, "flags": run.flags,
+           **({"yearly": run.yearly} if run.yearly else {})}
     with fs.open(final + ".tmp", "w", encoding="utf-8") as f:
         f.write(json.dumps(doc, indent=2) + "\n")
     fs.mv(final + ".tmp", final)

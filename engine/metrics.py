@@ -11,7 +11,8 @@ from typing import Literal, NamedTuple
 from .errors import InputError, did_you_mean
 
 __all__ = ["Metric", "REGISTRY", "METRICS", "SCORES", "EFFORT", "COLUMNS", "METRIC_ALIASES",
-           "DEFAULT_WEIGHTS", "HEADLINE", "StepFacts", "metric_named", "column_of"]
+           "DEFAULT_WEIGHTS", "HEADLINE", "StepFacts", "metric_named", "column_of", "Yearly", "YEARLY",
+           "YEARLY_FIGURES"]
 
 Side = Literal["customer", "staff", "both"]
 
@@ -65,24 +66,49 @@ REGISTRY: tuple[Metric, ...] = (
            kind=float),
 )
 
+
+
+class Yearly(NamedTuple):
+    """A figure over a year: a per-case metric weighted by the case's volume (cases a year),
+    divided by `per` (60 turns minutes into hours). Rank attributes them like metrics."""
+
+    name: str
+    column: str
+    side: Side
+    metric: str          # the per-case metric it weights
+    per: float
+    definition: str
+
+
+YEARLY: tuple[Yearly, ...] = (
+    Yearly("staff_hours", "staff-h/yr", "staff", "staff_minutes", 60, "Σ volume × staff_minutes / 60"),
+    Yearly("customer_hours", "cust-h/yr", "customer", "customer_minutes", 60, "Σ volume × customer_minutes / 60"),
+    Yearly("yearly_cost", "cost/yr", "staff", "cost", 1, "Σ volume × cost"),
+)
+YEARLY_FIGURES: tuple[str, ...] = tuple(y.name for y in YEARLY)
+
 EFFORT = "effort"   # Σ weight × metric: not a metric of its own, but compared like one
 METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY)
 SCORES: tuple[str, ...] = (*METRICS, EFFORT)     # what reports, diffs, snapshots and checks compare
-COLUMNS: dict[str, str] = {**{m.name: m.column for m in REGISTRY}, EFFORT: EFFORT}
+COLUMNS: dict[str, str] = {**{m.name: m.column for m in REGISTRY}, EFFORT: EFFORT,
+                           **{y.name: y.column for y in YEARLY}}
 HEADLINE: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.headline)
 DEFAULT_WEIGHTS: dict[str, float] = {m.name: m.weight for m in REGISTRY if m.weight}
 # Every name a user may write for a score: its name or its table column.
 METRIC_ALIASES: dict[str, str] = {**{m.column: m.name for m in REGISTRY}, **{s: s for s in SCORES}}
+_YEARLY_ALIASES: dict[str, str] = {**{y.column: y.name for y in YEARLY}, **{y: y for y in YEARLY_FIGURES}}
 
 assert len(set(COLUMNS.values())) == len(COLUMNS), "table columns must be distinct"
 
 
-def metric_named(text: str, what: str = "metric", allow_effort: bool = True) -> str:
+def metric_named(text: str, what: str = "metric", allow_effort: bool = True, allow_yearly: bool = False) -> str:
     """The metric a user means by `text` (a name or a table column: `cust` is
-    customer_steps); an InputError with a suggestion otherwise."""
-    name = METRIC_ALIASES.get(text.strip())
+    customer_steps), or with `allow_yearly` a yearly figure (`staff_hours`); an InputError
+    with a suggestion otherwise."""
+    aliases = {**METRIC_ALIASES, **_YEARLY_ALIASES} if allow_yearly else METRIC_ALIASES
+    name = aliases.get(text.strip())
     if name is None or (name == EFFORT and not allow_effort):
-        choices = [k for k in METRIC_ALIASES if allow_effort or k != EFFORT]
+        choices = [k for k in aliases if allow_effort or k != EFFORT]
         raise InputError(f"{what}: unknown metric '{text}'{did_you_mean(text, choices)}")
     return name
 

@@ -8,7 +8,11 @@ rows of a table do not add up to the group figures, nor the groups to the catalo
 
 Only cases in which a removed rule fired can change (no rule tests for a step's absence),
 and for those the journey without it is read off the case's trace (`Trace.without`), so
-ranking costs a fraction of one evaluation per firing, not a replay."""
+ranking costs a fraction of one evaluation per firing, not a replay.
+
+Beside the metrics (summed over cases, each case once), the yearly figures (`YEARLY`:
+staff and customer hours, cost a year) weight what each case loses by its volume, so a
+rule's `staff_hours` is the hours a year the yearly report loses without it."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -19,14 +23,17 @@ from .batch import run_cases
 from .errors import Problem
 from .evaluate import CaseResult, Evaluator
 from .measure import tidy_number
-from .metrics import HEADLINE, SCORES
+from .capacity import capacity_configured
+from .metrics import HEADLINE, SCORES, YEARLY, YEARLY_FIGURES
 from .model import Case
 
 __all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
            "ranking_from"]
 
 RANK_METRICS = HEADLINE   # the metrics rank's table shows
-_KEYS = SCORES
+_KEYS = (*SCORES, *YEARLY_FIGURES)
+# (position in SCORES of the per-case metric, divisor) of each yearly figure
+_WEIGHTED = tuple((SCORES.index(y.metric), y.per) for y in YEARLY)
 
 
 def _zero() -> dict[str, float]:
@@ -50,6 +57,7 @@ class Ranking:
     owners: list[Attribution]
     causes: list[Attribution]
     cases: int
+    yearly: bool = False   # the set gives minutes or costs: the yearly figures mean something
 
 
 Delta = tuple[float, ...]
@@ -59,12 +67,15 @@ def attribution_of(evaluator: Evaluator, case: Case, groups: Sequence[frozenset[
                    ) -> tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]]:
     """For one case: (rule index, what removing that rule takes away) for each rule that
     fired, and (group index, what removing the group's rules together takes away) for each
-    of `groups` with a rule that fired. Read off the case's trace: no replay per rule."""
+    of `groups` with a rule that fired. Read off the case's trace: no replay per rule. A
+    delta holds SCORES, then the yearly figures (the case's volume × its metric's loss)."""
     trace = evaluator.replay(case)
     base = evaluator.values(trace)
+    volume = case.volume
 
     def delta(removed: frozenset[int]) -> Delta:
-        return tuple(b - a for b, a in zip(base, evaluator.values(trace.without(removed))))
+        d = tuple(b - a for b, a in zip(base, evaluator.values(trace.without(removed))))
+        return (*d, *(volume * d[i] / per for i, per in _WEIGHTED))
 
     per_rule = [(i, delta(frozenset({i}))) for i in sorted(trace.fired)]
     per_group = [(g, delta(rules)) for g, rules in enumerate(groups) if rules & trace.fired]
@@ -156,7 +167,7 @@ def ranking_from(cps, keys: Sequence[tuple[str, str]], groups: Sequence[frozense
     owners = [a for (key, _), a in zip(keys, per_group) if key == "owner"]
     causes = [a for (key, _), a in zip(keys, per_group) if key == "cause"]
     return Ranking(by=by, rules=_sorted(rules, by), owners=_sorted(owners, by), causes=_sorted(causes, by),
-                   cases=t.cases)
+                   cases=t.cases, yearly=capacity_configured(cps.manifest.capacity))
 
 
 def rank(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem], by: str = "effort",

@@ -15,7 +15,7 @@ from .capacity import YearlyLoad
 from .evaluate import CaseResult, Evaluation, Row
 from .judge import FLAG_KINDS
 from .measure import tidy_number
-from .metrics import COLUMNS, HEADLINE, METRICS, SCORES
+from .metrics import COLUMNS, HEADLINE, METRICS, SCORES, YEARLY_FIGURES
 from .model import Capacity
 
 __all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
@@ -352,7 +352,8 @@ def _yearly_diff(b: dict[str, Any], a: dict[str, Any], md: bool) -> str:
 
 
 def render_rank(rk, fmt: str, top: int | None = None, metrics: tuple[str, ...] = ()) -> str:
-    metrics = metrics or (*HEADLINE, "effort")
+    # with minutes or costs in the set, the staff hours and cost a year each rule makes
+    metrics = metrics or (*HEADLINE, "effort", *(("staff_hours", "yearly_cost") if rk.yearly else ()))
     if rk.by not in metrics:   # the column ranked by is always shown
         metrics = (*metrics[:-1], rk.by, metrics[-1]) if metrics[-1] == "effort" else (*metrics, rk.by)
     if fmt == "json":
@@ -364,9 +365,12 @@ def render_rank(rk, fmt: str, top: int | None = None, metrics: tuple[str, ...] =
     md = fmt == "markdown"
     tf = "github" if md else "simple"
     rules = rk.rules[:top] if top else rk.rules
+
+    def cells(a) -> list:   # yearly figures to the whole hour or unit: "g" would print 1.2e+06
+        return [round(a.removed[m]) if m in YEARLY_FIGURES else a.removed[m] for m in metrics]
     out = [f"{'### ' if md else ''}What each rule costs across {rk.cases} cases (removed without it), "
            f"ranked by {rk.by}", ""]
-    out.append(tabulate([[i, a.name, a.cause, a.owner, a.cases, *(a.removed[m] for m in metrics)]
+    out.append(tabulate([[i, a.name, a.cause, a.owner, a.cases, *cells(a)]
                          for i, a in enumerate(rules, 1)],
                         headers=["#", "rule", "cause", "owner", "cases", *(SHORT.get(m, m) for m in metrics)],
                         tablefmt=tf, floatfmt="g"))
@@ -375,7 +379,7 @@ def render_rank(rk, fmt: str, top: int | None = None, metrics: tuple[str, ...] =
     for title, items in (("per owner", rk.owners), ("per cause", rk.causes)):
         out += ["", f"{'#### ' if md else ''}{title.capitalize()}: removed when all its rules are removed together",
                 ""]
-        out.append(tabulate([[a.name, a.rules, a.cases, *(a.removed[m] for m in metrics)] for a in items],
+        out.append(tabulate([[a.name, a.rules, a.cases, *cells(a)] for a in items],
                             headers=[title.split()[1], "rules", "cases", *(SHORT.get(m, m) for m in metrics)],
                             tablefmt=tf, floatfmt="g"))
     return "\n".join(out) + "\n"

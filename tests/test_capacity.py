@@ -358,3 +358,75 @@ def test_the_cached_rows_cost_each_alternative_apart(tmp_path):
     assert [c["metrics"]["cost"] for c in doc["cases"]] == [18, 26, 23]
     assert doc["yearly"]["channels"]["branch"] == {"contacts": 8, "cost": 40}
     assert doc["yearly"]["cost"] == 304
+
+
+# --------------------------------------------------------------------------- rank: hours a year per rule
+
+
+def _rank(ev):
+    from friction.rank import rank
+    ranking, problems = rank(friction.Evaluator(ev.cps), ev.results, by="staff_hours")
+    assert problems == []
+    return ({a.name: a.removed for a in ranking.rules}, {a.name: a.removed for a in ranking.causes}, ranking)
+
+
+def _yearly(removed):
+    return removed["staff_hours"], removed["customer_hours"], removed["yearly_cost"]
+
+
+def test_rank_attributes_hours_and_cost_a_year(tmp_path):
+    ev = run(tmp_path)
+    rules, causes, ranking = _rank(ev)
+    # r1 (form + call) in all 600 cases a year: 12 staff minutes, 25 customer minutes, cost 14 each
+    assert _yearly(rules["r1"]) == (120, 250, 8400)
+    # r2 (check, 30 minutes of B at 0.5 a minute) in the 150 offline cases
+    assert _yearly(rules["r2"]) == (75, 0, 2250)
+    # per case, as before: each case once
+    assert (rules["r1"]["staff_minutes"], rules["r2"]["staff_minutes"]) == (24, 30)
+    # both rules are `system`: removing the cause takes away the whole year
+    y = ev.yearly_report()
+    assert _yearly(causes["system"]) == (195, 250, 10650) == (y["staff_hours"], y["customer_hours"], y["cost"])
+    assert [a.name for a in ranking.rules] == ["r1", "r2"] and ranking.yearly
+
+
+def test_rank_hours_follow_the_rules_of_attribution(tmp_path):
+    """A chain and a shared step, weighted: a rule takes away the hours of the steps that
+    go with it, times the volumes of the cases where they go; a step another rule still
+    requires stays."""
+    check = step("Check documents", "backstage", "B")                      # 30 min of B, cost 15
+    verify = step("Verify in the back office", "backstage", "B", minutes=40)  # 40 min, cost 20
+    files = {"r.yaml": [rule("r1", [check], cause="policy", event="move"),
+                        rule("r2", [verify], cause="policy", event="move", step="Check documents"),
+                        rule("r3", [check], event="move", all=[{"attr": "digital", "eq": False}])]}
+    ev = run(tmp_path, files)
+    rules, causes, _ = _rank(ev)
+    # r1: online (450) loses check and the verify it leads to (70 min); offline keeps both (r3)
+    assert _yearly(rules["r1"]) == (525, 0, 15750)          # 450 × 70 / 60; 450 × 35
+    assert _yearly(rules["r2"]) == (400, 0, 12000)          # 600 × 40 / 60; 600 × 20
+    assert _yearly(rules["r3"]) == (0, 0, 0)                # r1 still requires the check
+    # policy (r1 and r2 together): online loses 70 minutes, offline the verify's 40
+    assert _yearly(causes["policy"]) == (625, 0, 18750)     # (450 × 70 + 150 × 40) / 60; 450 × 35 + 150 × 20
+    assert _yearly(causes["system"]) == (0, 0, 0)
+    assert ev.yearly_report()["staff_hours"] == 700         # 600 × 70 / 60
+
+
+def test_rank_by_staff_hours_on_the_command_line(tmp_path):
+    run(tmp_path)
+    cat = str(tmp_path / "set-cases.yaml")
+    out = CliRunner().invoke(main, ["rank", str(tmp_path / "set"), cat, "--by", "staff-h/yr", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert doc["by"] == "staff_hours"
+    assert [(r["name"], r["removed"]["staff_hours"], r["removed"]["yearly_cost"]) for r in doc["rules"]] == [
+        ("r1", 120, 8400), ("r2", 75, 2250)]
+    table = CliRunner().invoke(main, ["rank", str(tmp_path / "set"), cat, "--by", "yearly_cost"]).stdout
+    assert "staff-h/yr" in table and "cost/yr" in table and "ranked by yearly_cost" in table
+    bad = CliRunner().invoke(main, ["rank", str(tmp_path / "set"), cat, "--by", "staff_hour"])
+    assert bad.exit_code == 2 and "did you mean" in bad.stderr and "staff_hours" in bad.stderr
+
+
+def test_rank_without_capacity_figures_shows_no_yearly_columns(tmp_path):
+    run(tmp_path, manifest=BASE_MANIFEST, catalog={k: v for k, v in CATALOG.items() if k != "per_year"})
+    out = CliRunner().invoke(main, ["rank", str(tmp_path / "set"), str(tmp_path / "set-cases.yaml")])
+    assert out.exit_code == 0, out.output
+    assert "staff-h/yr" not in out.stdout and "cost/yr" not in out.stdout

@@ -167,3 +167,35 @@ def test_rank_on_the_cluster_equals_rank_in_one_process(client, workload):
     assert local.exit_code == remote.exit_code == 2          # the planted bad lines, reported by both
     assert json.loads(remote.stdout) == json.loads(local.stdout)
     assert remote.stderr.count("error:") == local.stderr.count("error:") == 4
+
+
+def test_cluster_totals_carry_the_yearly_section_of_one_process(client, tmp_path):
+    """Hours per department, utilisation, contacts and cost per channel, customer hours and
+    over-capacity findings, weighted by the YAML catalog's volumes (per_year × share), equal
+    to one process's. Was: the cluster had no yearly figures, and a YAML catalog expanded
+    for the cluster lost its volumes (every case weighed 1)."""
+    local = json.loads(CliRunner().invoke(cli.main, ["evaluate", BANK, "--format", "json"]).stdout)["yearly"]
+    out_dir = tmp_path / "bank-out"
+    res = CliRunner().invoke(cli.main, ["evaluate", BANK, "--scheduler", client.scheduler.address,
+                                        "--blocksize", "2048", "-o", str(out_dir)])
+    assert res.exit_code == 0, res.output
+    totals = json.loads((out_dir / "totals.json").read_text())
+    assert totals["parts"] > 3                                  # really split
+    assert totals["yearly"] == local
+    assert local["cases_per_year"] > totals["cases"]            # volumes, not one per case
+    assert local["departments"]["Back office"]["hours"] > 0 and local["channels"]
+
+
+def test_a_set_without_capacity_figures_has_no_yearly_totals(client, workload):
+    policy, catalog = workload
+    run = cluster.evaluate_on_cluster(client, policy, catalog, "c", blocksize=200_000, emit=lambda t: None)
+    assert run.yearly is None
+
+
+def test_rank_by_staff_hours_on_the_cluster_equals_one_process(client):
+    args = ["rank", BANK, "--by", "staff_hours", "--top", "0", "--format", "json"]
+    local = json.loads(CliRunner().invoke(cli.main, args).stdout)
+    remote = CliRunner().invoke(cli.main, [*args, "--scheduler", client.scheduler.address, "--blocksize", "2048"])
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == local
+    assert local["rules"][0]["removed"]["staff_hours"] > 0
