@@ -194,7 +194,8 @@ def render_yearly(y: dict[str, Any], md: bool = False) -> str:
     contacts per channel, the customer's hours, and over-capacity findings."""
     fmt = "github" if md else "simple"
     head = (f"Both sides of the stage, per year (time-driven activity-based costing): {_whole(y['cases_per_year'])} "
-            f"cases; customer {_whole(y['customer_hours'])} h; staff {_whole(y['staff_hours'])} h; "
+            f"cases; customer effort {_whole(y['effort'])}, {_whole(y['customer_hours'])} h; "
+            f"staff {_whole(y['staff_hours'])} h; "
             f"cost {_whole(y['cost'])}")
     depts = [[d, _whole(v["hours"]), "" if v["capacity_hours"] is None else _whole(v["capacity_hours"]),
               "" if v["utilisation"] is None else f"{v['utilisation']:.0%}", _whole(v["cost"])]
@@ -328,12 +329,14 @@ def render_diff(d, fmt: str, only_changed: bool = True) -> str:
 
 
 def _yearly_diff(b: dict[str, Any], a: dict[str, Any], md: bool) -> str:
-    """Where the draft moves work: the customer's hours and each department's, a year."""
+    """Where the draft moves work: the customer's effort and hours, the staff's hours in all
+    and per department, and the cost, a year."""
     def change(x: float) -> str:
         return "0" if round(x) == 0 else f"{x:+,.0f}"
 
-    rows = [["customer (hours/yr)", _whole(b["customer_hours"]), _whole(a["customer_hours"]),
-             change(a["customer_hours"] - b["customer_hours"]), ""]]
+    rows = [[label, _whole(b[k]), _whole(a[k]), change(a[k] - b[k]), ""]
+            for label, k in (("customer effort/yr", "effort"), ("customer hours/yr", "customer_hours"),
+                             ("staff hours/yr", "staff_hours"))]
     for d in sorted(set(b["departments"]) | set(a["departments"])):
         hb = b["departments"].get(d, {}).get("hours", 0)
         da = a["departments"].get(d, {})

@@ -130,6 +130,11 @@ def test_the_cli_shows_both_sides(tmp_path):
     assert doc["yearly"]["departments"]["B"]["hours"] == 75
     out = CliRunner().invoke(main, ["diff", str(tmp_path / "set"), str(tmp_path / "draft"), cat])
     assert "burden-shift: the draft lowers" in out.output and "raises B from 75 to 475" in out.output
+    # both sides a year, as-is and draft: customer 250 → 100 h; staff A 120 + B 75 → B 475 h
+    rows = {line.split("  ")[0]: line.split()[-3:] for line in out.output.splitlines()
+            if line.startswith(("customer hours/yr", "staff hours/yr"))}
+    assert rows == {"customer hours/yr": ["250", "100", "-150"], "staff hours/yr": ["195", "475", "+280"]}
+    assert "customer effort" in CliRunner().invoke(main, ["evaluate", str(tmp_path / "set"), cat]).output
 
 
 def test_volume_on_a_case_overrides_per_year_and_share(tmp_path):
