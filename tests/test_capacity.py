@@ -435,3 +435,12 @@ def test_rank_without_capacity_figures_shows_no_yearly_columns(tmp_path):
     out = CliRunner().invoke(main, ["rank", str(tmp_path / "set"), str(tmp_path / "set-cases.yaml")])
     assert out.exit_code == 0, out.output
     assert "staff-h/yr" not in out.stdout and "cost/yr" not in out.stdout
+
+
+def test_rank_costs_a_rule_in_the_channels_its_cases_take(tmp_path):
+    """Removing r1 takes both steps away: each case's cost in the channels it takes, times
+    its volume (10 × 18 + 3 × 26 + 2 × 23), and 16 staff minutes × 15 cases = 4 hours."""
+    folder, lines = _choice_run(tmp_path)
+    ev = friction.evaluate_paths(str(folder), str(lines))
+    rules, _, _ = _rank(ev)
+    assert _yearly(rules["r1"]) == (4, 0, 304)
