@@ -1,6 +1,10 @@
 """A synthetic but shaped workload: a policy set of N rules (all causes, conditions of every
 operator, chains several levels deep, steps required twice) and a stream of cases drawn from
-its manifest. Seeded, so every run measures the same work."""
+its manifest. Seeded, so every run measures the same work.
+
+With `distinct_bits` = b, b of the rules each test one boolean attribute `bit<k>` and cases
+set those bits from their number: the first 2**b cases then fire b-bit-distinct rule sets,
+so every outcome is new (no cache hit): the worst case for building outcomes."""
 from __future__ import annotations
 
 import random
@@ -50,9 +54,25 @@ def _condition(rng: random.Random) -> dict:
     return {"attr": "segment", rng.choice(["eq", "ne"]): rng.choice(["retail", "premier"])}
 
 
-def make_rules(n_rules: int, seed: int = 7) -> list[dict]:
+def manifest(distinct_bits: int = 0) -> dict:
+    attrs = {**MANIFEST["attributes"], **{f"bit{k}": {"type": "bool", "default": False} for k in range(distinct_bits)}}
+    return {**MANIFEST, "attributes": attrs}
+
+
+def _bit_rule(k: int, rng: random.Random) -> dict:
+    lane = LANES[k % len(LANES)]
+    return {"id": f"bit-{k:02d}", "cause": CAUSES[k % len(CAUSES)], "owner": DEPARTMENTS[k % len(DEPARTMENTS)],
+            "rationale": "generated: tells cases apart", "when": {"event": EVENTS, "all": [{"attr": f"bit{k}", "eq": True}]},
+            "then": [{"action": f"bit step {k:02d}", "lane": lane, "department": rng.choice(DEPARTMENTS),
+                      "channel": rng.choice(CHANNELS) if lane in ("customer", "frontstage") else "internal",
+                      "asks": rng.sample(["address", "id", "proof", "email", "income"], rng.randrange(0, 2)),
+                      "days": rng.choice([0, 1, 2])}]}
+
+
+def make_rules(n_rules: int, seed: int = 7, distinct_bits: int = 0) -> list[dict]:
     rng = random.Random(seed)
-    rules: list[dict] = []
+    rules: list[dict] = [_bit_rule(k, random.Random(seed + k)) for k in range(distinct_bits)]
+    n_rules -= distinct_bits
     steps: list[str] = []
     for i in range(n_rules):
         when: dict = {"event": rng.choice(EVENTS)}
@@ -81,22 +101,25 @@ def make_rules(n_rules: int, seed: int = 7) -> list[dict]:
     return rules
 
 
-def write_policy_set(folder: Path, n_rules: int, seed: int = 7) -> Path:
+def write_policy_set(folder: Path, n_rules: int, seed: int = 7, distinct_bits: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "policy-set.yaml").write_text(yaml.safe_dump(MANIFEST, sort_keys=False))
-    rules = make_rules(n_rules, seed)
+    (folder / "policy-set.yaml").write_text(yaml.safe_dump(manifest(distinct_bits), sort_keys=False))
+    rules = make_rules(n_rules, seed, distinct_bits)
     for k in range(0, len(rules), 50):
         (folder / f"rules-{k // 50:02d}.yaml").write_text(yaml.safe_dump({"rules": rules[k:k + 50]}, sort_keys=False))
     return folder
 
 
-def case_dicts(n: int, seed: int = 11) -> Iterator[dict]:
+def case_dicts(n: int, seed: int = 11, distinct_bits: int = 0) -> Iterator[dict]:
     rng = random.Random(seed)
     for i in range(n):
-        yield {"id": f"case-{i}", "event": rng.choice(EVENTS), "channel": rng.choice(CHANNELS), "attrs": {
+        d = {"id": f"case-{i}", "event": rng.choice(EVENTS), "channel": rng.choice(CHANNELS), "attrs": {
             "digital": rng.random() < 0.7, "abroad": rng.random() < 0.1, "products": rng.randrange(0, 9),
             "tenure_years": rng.randrange(0, 61), "age": rng.randrange(18, 101),
             "segment": rng.choice(["retail", "premier", "business"]), "risk": round(rng.random(), 3)}}
+        for k in range(distinct_bits):
+            d["attrs"][f"bit{k}"] = bool(i >> k & 1)
+        yield d
 
 
 def cases(n: int, seed: int = 11) -> Iterator[friction.Case]:

@@ -13,7 +13,7 @@ from .capacity import CaseLoad, YearlyLoad, capacity_configured, case_load, year
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
-from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, judge
+from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_kinds, judge
 from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
 from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
 from .metrics import METRICS
@@ -164,6 +164,7 @@ class Row:
 
 
 _CASE_FIELDS = ("id", "event", "persona", "channel", "attributes")
+_METRIC_KEYS = tuple(json.dumps(m) + ": " for m in METRICS)
 DETAILS = ("full", "summary")
 
 
@@ -193,6 +194,7 @@ class Evaluator:
         self._cache_size = cache_size
         # Minutes per department are kept with an outcome only when the set gives any.
         self._with_load = capacity_configured(cps.manifest.capacity)
+        self._action_json = [json.dumps(a, ensure_ascii=False) for a in cps.actions]
 
     # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
     # host is per process) and the caches are made again on the receiving side.
@@ -253,20 +255,53 @@ class Evaluator:
         key = (fired, case.channel, self.cps.choices(case), self.cps.signature(case))
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._remember(key, self.result(build_trace(self.cps, case, fired)))
+            hit = self._remember(key, self.new_outcome(build_trace(self.cps, case, fired)))
         else:
             self._cache.move_to_end(key)
         return fired, hit
 
-    def _remember(self, key: tuple, result: CaseResult) -> Outcome:
-        if self.detail == "full":
-            d = result.as_dict()
-            shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
-        else:
-            shared = result.summary()
-        out = Outcome((*(result.metrics[m] for m in METRICS), result.effort),
-                      tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1],
-                      result.load if self._with_load else None)
+    def new_outcome(self, trace: Trace) -> Outcome:
+        """The outcome of a trace, built from scratch (what the cache holds)."""
+        if self.detail == "summary":
+            return self._summary(trace)
+        result = self.result(trace)
+        d = result.as_dict()
+        shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
+        return Outcome((*(result.metrics[m] for m in METRICS), result.effort),
+                       tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1],
+                       result.load if self._with_load else None)
+
+    def _summary(self, trace: Trace) -> Outcome:
+        """CaseResult.summary's row and the flag kinds, from the journey's step ids alone: no
+        JourneyStep, Flag or Journey objects (the hot path of a batch run)."""
+        cps = self.cps
+        facts = cps.case_facts(trace.case)
+        o = order_steps(cps, trace, facts)
+        made = trace.step_ids - trace.without(self._policy_rules).step_ids
+        ordered = o.ordered
+        steps = [facts[s] for s in ordered]
+        metrics = measure_ids(cps, o, trace.case.channel, made, facts)
+        effort = effort_score(metrics, cps.manifest.weights)
+        kinds = flag_kinds(cps, steps, trace.case.channel, metrics)
+        counts: dict[str, int] = {}
+        for k in kinds:
+            counts[k] = counts.get(k, 0) + 1
+        load = None
+        if self._with_load:
+            required = o.required
+            load = case_load(steps, [(required[s][0][0],) if len(required[s]) == 1
+                                     else tuple(sorted({rid for rid, _ in required[s]})) for s in ordered])
+        values = metrics.values()
+        # json.dumps(CaseResult.summary())[1:-1], from pieces encoded once per set: ints and
+        # finite floats encode as their repr, as json does
+        action = self._action_json
+        fragment = "".join((
+            '"metrics": {', ", ".join([k + repr(v) for k, v in zip(_METRIC_KEYS, values)]),
+            '}, "effort": ', repr(effort), ', "journey": [', ", ".join([action[s] for s in ordered]),
+            '], "flags": {', ", ".join([f'"{k}": {n}' for k, n in sorted(counts.items())]), "}"))
+        return Outcome((*values, effort), kinds, fragment, load)
+
+    def _remember(self, key: tuple, out: Outcome) -> Outcome:
         self._cache[key] = out
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

@@ -6,6 +6,7 @@ then the one in the same channel, then the smallest action text: an organisation
 team's and a channel's work together. Never rule ids, file order or firing order."""
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
 
@@ -60,19 +61,24 @@ def order_steps(cps: CompiledPolicySet, trace: Trace,
     in the journey, and the dependency edges (chain edges from the steps each firing
     matched on: Trace.matched). `facts`: each step id's facts for this case (default the set's)."""
     facts = cps.step_facts if facts is None else facts
-    rules = [cps.rules[i] for i in sorted(trace.fired)]
+    rules = cps.rules
+    fired = sorted(trace.fired)
     required: dict[int, list[tuple[str, int]]] = {}
-    for r in rules:
-        for pos, s in enumerate(r.requires):
-            required.setdefault(s, []).append((r.id, pos))
+    for i in fired:
+        rid = rules[i].id
+        for pos, s in enumerate(rules[i].requires):
+            by = required.get(s)
+            if by is None:
+                required[s] = [(rid, pos)]
+            else:
+                by.append((rid, pos))
 
     depth = trace.depth
-
     step_after = cps.step_after
-    preds = {s: [p for p in step_after[s] if p in required] for s in required}
+    preds = {s: [p for p in step_after[s] if p in required] if step_after[s] else [] for s in required}
     # Chain edges run down the chain (to a greater depth), so rules chaining in a loop make
     # no cycle; `after` edges against the depth could close one with chain edges.
-    chain = {(n, t) for r in rules for n in trace.matched(r.index) for t in r.requires if depth[t] > depth[n]}
+    chain = {(n, t) for i in fired for n in trace.matched(i) for t in rules[i].requires if depth[t] > depth[n]}
     if any(depth[p] >= depth[s] for s, ps in preds.items() for p in ps):
         chain = _drop_cycles(chain, preds)
     into: dict[int, set[int]] = {s: set(ps) for s, ps in preds.items()}
@@ -80,27 +86,53 @@ def order_steps(cps: CompiledPolicySet, trace: Trace,
         into[t].add(n)
     succs: dict[int, list[int]] = {s: [] for s in required}
     indegree = {}
+    ready = []
     for s, ps in into.items():
         indegree[s] = len(ps)
+        if not ps:
+            ready.append(s)
         for p in ps:
             succs[p].append(s)
-    ready = [s for s, n in indegree.items() if n == 0]
     ordered: list[int] = []
     if ready:   # the first step: the smallest action text (step ids sort as actions do)
-        s = min(ready)
+        depts, channels = _places(facts)
+        ready.sort()   # kept sorted: the first of any filtered list is its smallest id
+        s = ready[0]
         while True:
             ready.remove(s)
             ordered.append(s)
             for b in succs[s]:
                 indegree[b] -= 1
                 if indegree[b] == 0:
-                    ready.append(b)
-            if not ready:
-                break
-            dept, channel = facts[s].department, facts[s].channel
-            s = min(ready, key=lambda x: (facts[x].department != dept, facts[x].channel != channel, x))
+                    insort(ready, b)
+            if len(ready) < 2:
+                if not ready:
+                    break
+                s = ready[0]
+                continue
+            dept, channel = depts[s], channels[s]
+            pick = [x for x in ready if depts[x] == dept] or ready
+            for s in pick:
+                if channels[s] == channel:
+                    break
+            else:
+                s = pick[0]
     # `after` cycles are rejected at load and chain edges on a cycle dropped: all are ordered.
     return Ordering(ordered, depth, required, preds, into)
+
+
+_PLACES: dict[int, tuple[Sequence[StepFacts], list[str], list[str]]] = {}
+
+
+def _places(facts: Sequence[StepFacts]) -> tuple[list[str], list[str]]:
+    """Each step id's department and channel, as lists: read once per set of step facts
+    (a compiled set's, or one per alternative taken), not once per journey."""
+    hit = _PLACES.get(id(facts))
+    if hit is None or hit[0] is not facts:
+        if len(_PLACES) > 256:
+            _PLACES.clear()
+        hit = _PLACES[id(facts)] = (facts, [f.department for f in facts], [f.channel for f in facts])
+    return hit[1], hit[2]
 
 
 def _drop_cycles(chain: set[tuple[int, int]], preds: dict[int, list[int]]) -> set[tuple[int, int]]:

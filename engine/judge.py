@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Sequence
 
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
-from .measure import Metrics, ask_items, customer_acts, customer_visible
-from .model import INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
+from .measure import Metrics, ask_items, customer_acts, customer_visible, step_items
+from .metrics import StepFacts
+from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
-__all__ = ["Flag", "FLAG_KINDS", "judge", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
+__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
 
 POLICY_CAUSES = frozenset({Cause.policy, Cause.practice})
 FLAG_KINDS = ("policy-made", "channel-switch", "repeated-ask", "handoffs", "silent-wait", "limit")
@@ -129,6 +131,32 @@ def judge(cps: CompiledPolicySet, journey: Journey, metrics: Metrics,
             flags.append(make("limit", f"{metric} is {value:g}, over the policy set's limit of {bound:g}",
                               steps, [r for s in steps for r in s.rules], metric))
     return tuple(flags)
+
+
+def flag_kinds(cps: CompiledPolicySet, steps: Sequence[StepFacts], start_channel: str,
+               metrics: Metrics) -> tuple[str, ...]:
+    """The kinds of the flags `judge` raises on a journey (its steps' facts in journey
+    order), in judge's order, without building the flags: what summary rows and totals
+    need. Each count follows judge's rule for that kind."""
+    manifest = cps.manifest
+    asked: dict[str, int] = {}
+    silent = 0
+    wait = manifest.thresholds.silent_wait_days
+    for _, lane, _, _, asks, days, informs, *_ in steps:
+        if days > wait and not informs:
+            silent += 1
+        if asks and lane in _VISIBLE and not (informs and lane == _FRONTSTAGE):   # the customer acts
+            for item in step_items(asks):
+                asked[item] = asked.get(item, 0) + 1
+    repeated = sum(1 for k in asked.values() if k > 1)
+    handoffs = 1 if metrics.handoffs > manifest.thresholds.handoffs else 0
+    limits = sum(1 for metric, bound in manifest.limits.items() if metrics[metric] > bound)
+    counts = (metrics.policy_steps, metrics.channel_switches, repeated, handoffs, silent, limits)
+    return tuple(kind for kind, n in zip(FLAG_KINDS, counts) for _ in range(n))
+
+
+_VISIBLE = frozenset(l.value for l in CUSTOMER_VISIBLE)
+_FRONTSTAGE = Lane.frontstage.value
 
 
 def limit_blame(metric: str, journey: Journey, policy_made: set[str]) -> list[JourneyStep]:

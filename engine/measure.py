@@ -5,8 +5,9 @@ compiled set made (through `measure` and the fast `measure_ids`) and journeys re
 event logs are measured by the same code."""
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import make_dataclass
+from functools import lru_cache
+from operator import attrgetter
 from typing import Collection, Iterable, Mapping, Sequence
 
 from .compile import CompiledPolicySet
@@ -14,12 +15,19 @@ from .journey import Journey, JourneyStep, Ordering
 from .metrics import METRICS, REGISTRY, StepFacts
 from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Case, Lane
 
-__all__ = ["Metrics", "StepFacts", "measure", "measure_ids", "measure_steps", "ask_items", "effort_score",
+__all__ = ["Metrics", "StepFacts", "measure", "measure_ids", "measure_steps", "ask_items", "step_items", "effort_score",
            "totals", "customer_visible", "customer_acts", "tidy_number"]
 
 
+_VALUES = attrgetter(*METRICS)
+
+
 def _as_dict(self) -> dict[str, float]:
-    return {m: getattr(self, m) for m in METRICS}   # asdict() deep-copies: slow on a hot path
+    return dict(zip(METRICS, _VALUES(self)))   # asdict() deep-copies: slow on a hot path
+
+
+def _values(self) -> tuple[float, ...]:
+    return _VALUES(self)
 
 
 def _getitem(self, name: str) -> float:
@@ -29,7 +37,7 @@ def _getitem(self, name: str) -> float:
 # The metrics of one journey: one field per registry entry, in registry order.
 Metrics = make_dataclass(
     "Metrics", [(m.name, m.kind) for m in REGISTRY], frozen=True, slots=True,
-    namespace={"as_dict": _as_dict, "__getitem__": _getitem,
+    namespace={"as_dict": _as_dict, "values": _values, "__getitem__": _getitem,
                "__doc__": "The metrics of one journey, one field per entry of the metric registry."},
 )
 Metrics.__module__ = __name__   # so that it pickles (worker processes send it back)
@@ -67,43 +75,78 @@ def measure_steps(steps: Sequence[StepFacts], edges: Iterable[tuple[int, int]], 
     for a, b in edges if after is None else (*edges, *after):
         if not 0 <= a < b < n:
             raise ValueError(f"edge {(a, b)} does not run forward between positions 0..{n - 1}")
+    return _measure(steps, edges, start_channel, len(set(policy_made)), edges if after is None else after,
+                    elapsed_days)
+
+
+def _measure(steps: Sequence[StepFacts], edges: Iterable[tuple[int, int]], start_channel: str, policy_steps: int,
+             after: Iterable[tuple[int, int]], elapsed_days: float | None) -> Metrics:
+    """measure_steps on edges known to run forward."""
+    n = len(steps)
     if elapsed_days is None:
         preds: list[list[int]] = [[] for _ in range(n)]
-        for a, b in (edges if after is None else after):
+        for a, b in after:
             preds[b].append(a)
         finish = [0.0] * n
         for i, s in enumerate(steps):
-            finish[i] = s.days + max((finish[p] for p in preds[i]), default=0.0)
+            finish[i] = s.days + max([finish[p] for p in preds[i]], default=0.0) if preds[i] else s.days
         elapsed_days = max(finish, default=0.0)
 
-    path = [s for s in steps if s.lane in _VISIBLE]                                  # the customer path
-    acts = [s for s in path if not (s.informs and s.lane == _FRONTSTAGE)]           # where the customer acts
-    switches = sum(1 for a, b in zip(acts, acts[1:]) if a.channel != b.channel)
-    if acts and acts[0].channel != start_channel:
-        switches += 1
-    asked = Counter(item for s in acts for item in ask_items(s.asks))
-    rekeyed = Counter(item for s in steps if s.lane in _STAFF for item in ask_items(s.asks))
-    path_depts = [s.department for s in path]
+    # One pass over the steps, in journey order (sums of floats keep that order).
+    customer = staff = handoffs = switches = 0
+    fees = minutes = customer_minutes = cost = 0.0
+    departments, path_depts, path_channels = set(), set(), set()
+    asked: dict[str, int] = {}       # item -> steps the customer acts in asking for it
+    rekeyed: dict[str, int] = {}     # item -> staff-only steps handling it
+    last_dept = last_channel = None  # on the customer path / where the customer acts
+    for _, lane, dept, channel, asks, _, informs, fee, staff_min, customer_min, step_cost in steps:
+        departments.add(dept)
+        fees += fee
+        minutes += staff_min
+        customer_minutes += customer_min
+        cost += step_cost
+        if lane in _STAFF:
+            staff += 1
+            for item in step_items(asks):
+                rekeyed[item] = rekeyed.get(item, 0) + 1
+            continue
+        if lane not in _VISIBLE:
+            continue
+        if lane == _CUSTOMER:   # on the customer path from here
+            customer += 1
+        if last_dept is not None and dept != last_dept:
+            handoffs += 1
+        last_dept = dept
+        path_depts.add(dept)
+        if channel != INTERNAL_CHANNEL:
+            path_channels.add(channel)
+        if informs and lane == _FRONTSTAGE:
+            continue
+        if channel != (start_channel if last_channel is None else last_channel):   # where the customer acts
+            switches += 1
+        last_channel = channel
+        for item in step_items(asks):
+            asked[item] = asked.get(item, 0) + 1
     return Metrics(
         steps=n,
-        customer_steps=sum(1 for s in steps if s.lane == _CUSTOMER),
-        backstage_steps=sum(1 for s in steps if s.lane in _STAFF),
-        departments=len({s.department for s in steps}),
-        customer_departments=len(set(path_depts)),
-        channels=len({s.channel for s in path if s.channel != INTERNAL_CHANNEL}),
-        handoffs=sum(1 for a, b in zip(path_depts, path_depts[1:]) if a != b),
+        customer_steps=customer,
+        backstage_steps=staff,
+        departments=len(departments),
+        customer_departments=len(path_depts),
+        channels=len(path_channels),
+        handoffs=handoffs,
         staff_handoffs=sum(1 for a, b in edges
                            if steps[b].lane in _STAFF and steps[a].department != steps[b].department),
         channel_switches=switches,
-        repeated_asks=sum(k - 1 for k in asked.values()),
+        repeated_asks=sum(asked.values()) - len(asked),
         # staff handle again what the customer gave, or what other staff steps handled
         staff_rekeys=sum(k if item in asked else k - 1 for item, k in rekeyed.items()),
         elapsed_days=tidy_number(elapsed_days),
-        customer_fees=tidy_number(sum(s.fee for s in steps)),
-        policy_steps=len(set(policy_made)),
-        staff_minutes=tidy_number(sum(s.minutes for s in steps)),
-        customer_minutes=tidy_number(sum(s.customer_minutes for s in steps)),
-        cost=tidy_number(sum(s.cost for s in steps)),
+        customer_fees=tidy_number(fees),
+        policy_steps=policy_steps,
+        staff_minutes=tidy_number(minutes),
+        customer_minutes=tidy_number(customer_minutes),
+        cost=tidy_number(cost),
     )
 
 
@@ -111,6 +154,19 @@ def ask_items(asks: Iterable[str]) -> set[str]:
     """The information items of one step: each once, compared case-insensitively with runs of
     white space folded (`Address` and `address ` are one item)."""
     return {" ".join(a.split()).casefold() for a in asks}
+
+
+@lru_cache(maxsize=65536)
+def _cached_items(asks: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(ask_items(asks))
+
+
+def step_items(asks: Iterable[str]) -> frozenset[str]:
+    """ask_items of a step's `asks`, memoised: a tuple is shared by every journey holding the step."""
+    try:
+        return _cached_items(asks)
+    except TypeError:   # a list
+        return frozenset(ask_items(asks))
 
 
 def measure(journey: Journey, case: Case, policy_made: Iterable[str]) -> Metrics:
@@ -129,8 +185,11 @@ def measure_ids(cps: CompiledPolicySet, o: Ordering, start_channel: str, policy_
     attribution (step facts are built once per compiled set, or given for this case)."""
     facts = cps.step_facts if facts is None else facts
     ordered = o.ordered
-    return measure_steps([facts[s] for s in ordered], o.edges(), start_channel,
-                         [i for i, s in enumerate(ordered) if s in policy_made], after=o.after_edges())
+    position = {s: i for i, s in enumerate(ordered)}
+    into, preds = o.into, o.preds
+    return _measure([facts[s] for s in ordered], [(position[p], position[s]) for s in ordered for p in into[s]],
+                    start_channel, sum(1 for s in ordered if s in policy_made),
+                    [(position[p], position[s]) for s in ordered for p in preds[s]], None)
 
 
 _CUSTOMER = Lane.customer.value
@@ -144,7 +203,7 @@ def tidy_number(x: float) -> float:
 
 
 def effort_score(metrics: Metrics, weights: Mapping[str, float]) -> float:
-    return tidy_number(sum(w * metrics[m] for m, w in weights.items()))
+    return tidy_number(sum([w * getattr(metrics, m) for m, w in weights.items()]))
 
 
 def totals(all_metrics: Iterable[Metrics]) -> dict[str, float]:

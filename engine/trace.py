@@ -84,7 +84,11 @@ class Trace:
         if self._matched is None:
             self._matched = {}
         hit = self._matched.get(rule)
-        if hit is None:
+        if hit is None and not self.cps.ambiguous:
+            # each rule has one alternative testing steps or none: it fired on those steps
+            alts = self.cps.rules[rule].alternatives
+            hit = self._matched[rule] = alts[0] if len(alts) == 1 else ()
+        elif hit is None:
             ready, by_rule = self._units()
             if rule in ready:
                 hit = ()
@@ -105,19 +109,31 @@ class Trace:
         shortest derivation; `unless` adds nothing to depth). Computed level by level:
         steps get depths in increasing order, so the first one set is the least."""
         if self._depth is None:
-            ready, by_rule = self._units()
-            rules, unit_steps, unit_rule = self.cps.rules, self.cps.unit_steps, self.cps.unit_rule
+            rules = self.cps.rules
             missing: dict[int, int] = {}
             waiting: dict[int, list[int]] = {}
             frontier = []
-            for i in self.fired:
-                if i in ready:
-                    frontier.append(i)
-                    continue
-                for u in by_rule.get(i, ()):
-                    missing[u] = len(unit_steps[u])
-                    for s in unit_steps[u]:
-                        waiting.setdefault(s, []).append(u)
+            if not self.cps.ambiguous:   # one unit per rule at most: its steps, keyed by the rule
+                unit_rule = range(len(rules))
+                for i in self.fired:
+                    needs = self.matched(i)
+                    if not needs:
+                        frontier.append(i)
+                        continue
+                    missing[i] = len(needs)
+                    for s in needs:
+                        waiting.setdefault(s, []).append(i)
+            else:
+                ready, by_rule = self._units()
+                unit_steps, unit_rule = self.cps.unit_steps, self.cps.unit_rule
+                for i in self.fired:
+                    if i in ready:
+                        frontier.append(i)
+                        continue
+                    for u in by_rule.get(i, ()):
+                        missing[u] = len(unit_steps[u])
+                        for s in unit_steps[u]:
+                            waiting.setdefault(s, []).append(u)
             depth: dict[int, int] = {}
             placed: set[int] = set()
             level = 0
@@ -154,17 +170,23 @@ class Trace:
         if not (rules & self.fired):
             return self if rules <= self.excluded else Trace(self.cps, self.case, self.fired, self.excluded | rules)
         cps = self.cps
-        ready, by_rule = self._units()
-        unit_steps = cps.unit_steps
         pending = [i for i in self.fired if i not in rules]
         have: set[int] = set()
         live: list[int] = []
+        if not cps.ambiguous:   # no `unless`, one unit per rule at most: what it fired on
+            needs = {i: self.matched(i) for i in pending}
+            holds = lambda i: all(s in have for s in needs[i])   # noqa: E731
+        else:
+            ready, by_rule = self._units()
+            unit_steps = cps.unit_steps
+            holds = lambda i: i in ready or any(all(s in have for s in unit_steps[u])   # noqa: E731
+                                                for u in by_rule.get(i, ()))
         progress = True
         while progress:
             progress = False
             waiting = []
             for i in pending:
-                if i in ready or any(all(s in have for s in unit_steps[u]) for u in by_rule.get(i, ())):
+                if holds(i):
                     live.append(i)
                     have.update(cps.rules[i].requires)
                     progress = True
