@@ -89,18 +89,25 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
             writer = report.RowWriter(fmt, out, cps.name, cps.manifest.version, engine_name, stream.name,
                                       capacity=cap if friction.capacity.capacity_configured(cap) else None)
             encoder = report.RowEncoder(fmt)
+            # Streaming formats: each chunk of rows is encoded and tallied where it was
+            # evaluated (a worker) and arrives as one block of bytes, written as it is.
+            blocks = fmt in report.STREAMING_FORMATS
             rows = friction.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
-                                      workers or friction.default_workers())
+                                      workers or friction.default_workers(),
+                                      combine=report.BlockEncoder(fmt, writer.capacity) if blocks else None)
             try:
-                for row in shared.progress(rows, "evaluating"):
-                    if isinstance(row, friction.Problem):   # every failed case arrives as a Problem
-                        click.echo(f"error: {row}", err=True)
-                        if (row.subject or "").startswith("persona "):
+                for item in shared.progress(rows, "evaluating", size=lambda b: b.cases + len(b.errors)
+                                            if blocks else 1):
+                    for p in item.problems if blocks else [item] if isinstance(item, friction.Problem) else ():
+                        click.echo(f"error: {p}", err=True)   # every failed case arrives as a Problem
+                        if (p.subject or "").startswith("persona "):
                             bad_personas += 1
                         else:
                             failed += 1
-                        row = encoder.encode(row)
-                    writer.add(row)
+                    if blocks:
+                        writer.add_block(item)
+                    else:
+                        writer.add(encoder.encode(item) if isinstance(item, friction.Problem) else item)
             finally:
                 rows.close()   # a closed pipe stops the run here: end the worker pool now, not at exit
             writer.close()

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .errors import EngineError, Problem
@@ -22,11 +23,13 @@ T = TypeVar("T")
 
 _task: Callable[[Case], Any] | None = None        # set in each worker by _start
 _prepare: Callable[[Any], Case | Problem] | None = None
+_combine: Callable[[list], Any] | None = None
 
 
-def _start(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None) -> None:
-    global _task, _prepare
-    _task, _prepare = task, prepare
+def _start(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None,
+           combine: Callable[[list], Any] | None = None) -> None:
+    global _task, _prepare, _combine
+    _task, _prepare, _combine = task, prepare, combine
     # Ctrl-C reaches the whole process group: the parent alone handles it (and ends the
     # pool), so the workers print no tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -34,6 +37,10 @@ def _start(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem]
 
 def _call(item: Any) -> Any:
     return _call_with(_task, _prepare, item)
+
+
+def _call_chunk(items: list[Any]) -> Any:
+    return _combine([_call_with(_task, _prepare, item) for item in items])
 
 
 def _call_with(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None, item: Any) -> Any:
@@ -51,20 +58,45 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
-              chunksize: int = 500, start_method: str | None = None) -> Iterator[T | Problem]:
+              chunksize: int = 500, start_method: str | None = None,
+              combine: Callable[[list[T | Problem]], Any] | None = None) -> Iterator[Any]:
     """`task(case)` for every case, in input order. A case the engine fails on becomes a
     Problem; the run goes on. `items` may be a CatalogStream, whose raw items are then
     parsed and validated in the workers too. `start_method`: how workers start ("fork"
-    where the platform has it, else "spawn"; with "spawn" `task` must pickle)."""
+    where the platform has it, else "spawn"; with "spawn" `task` must pickle).
+
+    With `combine`, the results of each run of `chunksize` consecutive cases (Problems in
+    place) go to `combine(results)` where they were computed, and its value is what is
+    yielded, one per chunk, in input order: a worker hands back one object per chunk (its
+    rows already encoded), not one per case."""
     prepare = getattr(items, "prepare", None)
     if prepare is not None:
         items = items.raw
     if workers <= 1:
+        if combine is not None:
+            for chunk in _chunks(items, chunksize):
+                yield combine([_call_with(task, prepare, item) for item in chunk])
+            return
         for item in items:
             yield _call_with(task, prepare, item)
         return
-    # Pool.imap reads its whole input ahead; a semaphore keeps at most `window` cases in
+    if combine is not None:
+        yield from _run_in_pool((task, prepare, combine), _chunks(items, chunksize), workers, 1, start_method,
+                                _call_chunk)
+        return
+    yield from _run_in_pool((task, prepare), items, workers, chunksize, start_method, _call)
+
+
+def _run_in_pool(initargs: tuple, items: Iterable[Any], workers: int, chunksize: int,
+                 start_method: str | None, call: Callable[[Any], Any]) -> Iterator[Any]:
+    # Pool.imap reads its whole input ahead; a semaphore keeps at most `window` items in
     # flight, so memory stays flat while the workers never wait for a window to drain.
     window = threading.BoundedSemaphore(workers * chunksize * 4)
 
@@ -80,9 +112,9 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
     if start_method is None:
         start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(start_method)
-    with ctx.Pool(workers, initializer=_start, initargs=(task, prepare)) as pool:
+    with ctx.Pool(workers, initializer=_start, initargs=initargs) as pool:
         try:
-            for result in pool.imap(_call, feed(), chunksize):
+            for result in pool.imap(call, feed(), chunksize):
                 window.release()
                 yield result
         finally:

@@ -106,6 +106,14 @@ class _Guarded:
         except OSError as e:
             raise self._fail(e) from None
 
+    def write_bytes(self, data: bytes) -> None:
+        """Text already encoded as UTF-8 (rows a worker encoded), after what was written as text."""
+        try:
+            self._f.flush()
+            self._f.buffer.write(data)
+        except OSError as e:
+            raise self._fail(e) from None
+
     def flush(self) -> None:
         try:
             self._f.flush()

@@ -18,7 +18,7 @@ from .measure import tidy_number
 from .metrics import COLUMNS, HEADLINE, METRICS, SCORES, YEARLY_FIGURES
 from .model import Capacity
 
-__all__ = ["FORMATS", "STREAMING_FORMATS", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
+__all__ = ["FORMATS", "STREAMING_FORMATS", "Block", "BlockEncoder", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
@@ -111,13 +111,54 @@ class RowEncoder:
         return Encoded(case["id"], values, kinds, text, data, None, volume, load)
 
 
+class Block(NamedTuple):
+    """Rows encoded where they were evaluated (a worker process): their lines as UTF-8, in
+    order, and what a RowWriter tallies of them. The parent writes the bytes as they are."""
+
+    data: bytes
+    cases: int
+    totals: list[float]
+    flags: Counter
+    errors: list[dict[str, Any]]
+    yearly: YearlyLoad | None
+    problems: list[Problem]   # the error rows' problems, in order (the CLI reports them)
+
+
+class BlockEncoder:
+    """`run_cases(..., combine=BlockEncoder(fmt))`: a chunk of encoded rows (Problems in
+    place) into one Block, in the process that evaluated them. Streaming formats only."""
+
+    def __init__(self, fmt: str, capacity: Capacity | None = None, columns: tuple[str, ...] = SCORES):
+        if fmt not in STREAMING_FORMATS:
+            raise ValueError(f"blocks are for streaming formats, not {fmt!r}")
+        self.fmt, self.capacity, self.columns = fmt, capacity, columns
+        self._encoder: RowEncoder | None = None
+
+    def __call__(self, rows: list[Encoded | Problem]) -> Block:
+        if self._encoder is None:
+            self._encoder = RowEncoder(self.fmt, self.columns)
+        out = io.StringIO()
+        writer = RowWriter(self.fmt, out, "", "", "", "", self.columns, capacity=self.capacity, header=False)
+        problems = []
+        for row in rows:
+            if isinstance(row, Problem):
+                problems.append(row)
+                row = self._encoder.encode(row)
+            writer.add(row)
+        return Block(out.getvalue().encode("utf-8"), writer.cases, writer.totals, writer.flags, writer.errors,
+                     writer.yearly, problems)
+
+    def __getstate__(self) -> dict[str, Any]:   # the encoder holds a csv writer: made again where used
+        return {**self.__dict__, "_encoder": None}
+
+
 class RowWriter:
     """Writes encoded rows in one format. JSON Lines and CSV go out row by row; the other
     formats need every row and are written on close(). Totals are kept as rows pass."""
 
     def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str,
                  columns: tuple[str, ...] = SCORES, meta: dict[str, Any] | None = None, title: str | None = None,
-                 capacity: Capacity | None = None):
+                 capacity: Capacity | None = None, header: bool = True):
         """`columns`, `meta` (the JSON document's header) and `title` let rows other than an
         evaluation's (observed journeys) go through the same writers. With `capacity` (a
         manifest's, when it gives minutes or costs) rows' loads are tallied by volume and the
@@ -133,7 +174,7 @@ class RowWriter:
         self.cases = 0
         self.errors: list[dict[str, Any]] = []
         self.kept: list[Encoded] = []
-        if fmt == "csv":
+        if fmt == "csv" and header:
             out.write(",".join(["case", "event", "persona", "channel", *columns, "flags",
                                 *(f"flags:{k}" for k in FLAG_KINDS), "error"]) + "\n")
 
@@ -150,6 +191,23 @@ class RowWriter:
             self.out.write(row.text + "\n")
         elif row.error is None:
             self.kept.append(row)
+
+    def add_block(self, block: Block) -> None:
+        """A Block's rows, written as they were encoded, and their tallies."""
+        write = getattr(self.out, "write_bytes", None)
+        if write is not None:
+            write(block.data)
+        elif getattr(self.out, "buffer", None) is not None and (self.out.encoding or "").lower().replace("-", "") == "utf8":
+            self.out.flush()   # standard output: the bytes go under the text layer, in order
+            self.out.buffer.write(block.data)
+        else:
+            self.out.write(block.data.decode("utf-8"))
+        self.cases += block.cases
+        self.totals = [a + b for a, b in zip(self.totals, block.totals)]
+        self.flags.update(block.flags)
+        self.errors.extend(block.errors)
+        if self.yearly is not None and block.yearly is not None:
+            self.yearly.merge(block.yearly)
 
     def summary(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": len(self.errors),

@@ -7,7 +7,7 @@ import io
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -133,8 +133,9 @@ def exit_on_case_problems(ev_problems: list) -> None:
         sys.exit(EXIT_INPUT)
 
 
-def progress(items, label: str):
-    """A progress line with cases/s on a terminal; nothing at all in pipes and CI."""
+def progress(items, label: str, size: Callable[[Any], int] = lambda item: 1):
+    """A progress line with cases/s on a terminal; nothing at all in pipes and CI. `size`:
+    how many cases an item stands for (a block of rows)."""
     if not sys.stderr.isatty():
         yield from items
         return
@@ -146,8 +147,11 @@ def progress(items, label: str):
 
     with click.progressbar(items, label=label, file=sys.stderr, show_pos=True, item_show_func=rate,
                            length=None) as bar:
-        for item in bar:
-            count += 1
+        for item in bar:   # the bar counts one per item: the rest of a block's cases added
+            n = size(item)
+            count += n
+            if n != 1:
+                bar.update(n - 1)
             yield item
 
 
