@@ -16,9 +16,15 @@ from typing import Any, Iterable, Sequence
 from .bundled import package_version
 
 __all__ = ["CI_FORMATS", "Check", "render_checks", "from_findings", "from_test_run", "from_increases",
-           "catalog_case_lines", "json_key_lines"]
+           "catalog_case_lines", "json_key_lines", "figure"]
 
 CI_FORMATS = ("github", "sarif", "junit", "tap")
+
+
+def figure(x: float) -> str:
+    """A number as a message shows it: yearly figures run to millions, which `g` would
+    print as 3.53321e+07; those are whole numbers with thousands separators."""
+    return f"{x:,.0f}" if abs(x) >= 1e5 else f"{x:g}"
 
 PASS, FAIL, WARNING, NOTE = "pass", "fail", "warning", "note"
 _SARIF_LEVEL = {FAIL: "error", WARNING: "warning", NOTE: "note"}
@@ -214,7 +220,7 @@ def from_test_run(run: Any, snap: Any = None, snapshot_file: str | None = None) 
         lines = json_key_lines(snapshot_file) if snapshot_file else {}
         for cid, metric, was, now in snap.regressions:
             checks.append(Check(suite=suite, name=f"{cid}: {metric}", outcome=FAIL, code="snapshot-regression",
-                                message=f"{cid}: {metric} rose {was:g} → {now:g} since the snapshot",
+                                message=f"{cid}: {metric} rose {figure(was)} → {figure(now)} since the snapshot",
                                 file=snapshot_file, line=lines.get(cid)))
         for cid in snap.missing:
             checks.append(Check(suite=suite, name=f"{cid}: in the catalog", outcome=FAIL, code="snapshot-missing",

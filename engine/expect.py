@@ -444,12 +444,31 @@ def _by_id(evaluation: Evaluation) -> dict[str, dict[str, float]]:
 
 
 def snapshot(evaluation: Evaluation, policy_set_path: str, catalog_path: str) -> dict[str, Any]:
+    """Every case's scores by id, and, when the set gives minutes or costs, the catalog's
+    yearly figures (both sides of the stage, weighted by volume)."""
+    yearly = _yearly_figures(evaluation)
     return {
         "friction_snapshot": 1,
         "policy_set": {"name": evaluation.policy_set, "version": evaluation.version, "path": policy_set_path},
         "catalog": catalog_path,
         "cases": dict(sorted(_by_id(evaluation).items())),
+        **({"yearly": yearly} if yearly is not None else {}),
     }
+
+
+SNAPSHOT_YEAR = "a year"   # what a yearly figure's regression names in place of a case
+
+
+def _yearly_figures(evaluation: Evaluation) -> dict[str, float] | None:
+    """The yearly figures a snapshot locks, flat: effort, customer and staff hours, cost, and
+    `department_hours.<name>` per department."""
+    y = evaluation.yearly_report()
+    if y is None:
+        return None
+    out = {"effort": y["effort"], "customer_hours": y["customer_hours"], "staff_hours": y["staff_hours"],
+           "cost": y["cost"]}
+    out.update((f"department_hours.{d}", v["hours"]) for d, v in y["departments"].items())
+    return out
 
 
 def read_snapshot(path: str | os.PathLike) -> dict[str, Any]:
@@ -467,11 +486,17 @@ def read_snapshot(path: str | os.PathLike) -> dict[str, Any]:
         raise InputError(Problem(file, None, None, "policy_set must be a mapping with a path, catalog a path"))
     for cid, values in data["cases"].items():
         if not isinstance(values, dict) or not all(
-                k in SNAPSHOT_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for k, v in values.items()):
+                k in SNAPSHOT_KEYS and _finite(v) for k, v in values.items()):
             raise InputError(Problem(file, None, f"case {cid}",
                                      f"a snapshot case maps metrics ({', '.join(SNAPSHOT_KEYS)}) to numbers"))
+    yearly = data.get("yearly", {})
+    if not isinstance(yearly, dict) or not all(_finite(v) for v in yearly.values()):
+        raise InputError(Problem(file, None, None, "a snapshot's yearly section maps figures to numbers"))
     return data
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def snapshot_paths(snap: dict[str, Any], snapshot_file: str | os.PathLike, allow_outside: bool = False,
@@ -526,5 +551,15 @@ def compare_snapshot(snap: dict[str, Any], evaluation: Evaluation) -> SnapshotRe
             elif b < a:
                 rep.improvements.append((cid, k, a, b))
     rep.new = sorted(c for c in now if c not in snap["cases"])
+    # the yearly figures, when both the snapshot and this run have them: a rise on either
+    # side of the stage (the customer's hours, a department's) is a regression
+    was_year, now_year = snap.get("yearly"), _yearly_figures(evaluation)
+    if was_year and now_year is not None:
+        for k, was in sorted(was_year.items()):
+            a, b = tidy_number(was), now_year.get(k, 0)
+            if b > a:
+                rep.regressions.append((SNAPSHOT_YEAR, k, a, b))
+            elif b < a:
+                rep.improvements.append((SNAPSHOT_YEAR, k, a, b))
     return rep
 

@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from .errors import Problem
 from .capacity import YearlyLoad
+from .ci_formats import figure
 from .evaluate import CaseResult, Evaluation, Row
 from .judge import FLAG_KINDS
 from .measure import tidy_number
@@ -489,11 +490,11 @@ def render_test(run, snap=None) -> str:
             out.append(f"     {what}: expected {expected}, actual {actual}")
     if snap is not None:
         for cid, m, a, b in snap.regressions:
-            out.append(f"FAIL snapshot: {cid}: {m} rose {a:g} → {b:g}")
+            out.append(f"FAIL snapshot: {cid}: {m} rose {figure(a)} → {figure(b)}")
         for cid in snap.missing:
             out.append(f"FAIL snapshot: {cid}: in the snapshot but no longer in the catalog")
         for cid, m, a, b in snap.improvements:
-            out.append(f"better: {cid}: {m} fell {a:g} → {b:g}")
+            out.append(f"better: {cid}: {m} fell {figure(a)} → {figure(b)}")
         for cid in snap.new:
             out.append(f"new: {cid}: not in the snapshot")
     passed = sum(o.passed for o in run.outcomes)

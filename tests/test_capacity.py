@@ -444,3 +444,39 @@ def test_rank_costs_a_rule_in_the_channels_its_cases_take(tmp_path):
     ev = friction.evaluate_paths(str(folder), str(lines))
     rules, _, _ = _rank(ev)
     assert _yearly(rules["r1"]) == (4, 0, 304)
+
+
+# --------------------------------------------------------------------------- snapshot: a year locked too
+
+
+def test_a_snapshot_locks_the_yearly_figures_and_a_rise_is_a_regression(tmp_path):
+    from friction.expect import SNAPSHOT_YEAR, compare_snapshot, snapshot
+    snap = snapshot(run(tmp_path), "set", "set-cases.yaml")
+    # effort 9 a case × 600: 1 customer step, 2 channels × 2, and 2 switches × 2 (journey order
+    # puts "Call to confirm" (phone) first: web start → phone → web)
+    assert snap["yearly"] == {"effort": 5400, "customer_hours": 250, "staff_hours": 195, "cost": 10650,
+                              "department_hours.A": 120, "department_hours.B": 75}
+    rep = compare_snapshot(snap, run(tmp_path, DRAFT, name="draft"))
+    year = [(k, a, b) for cid, k, a, b in rep.regressions if cid == SNAPSHOT_YEAR]
+    # draft: B (450 × 40 + 150 × 70) / 60 = 475 h; cost 450 × 20 + 150 × 35 = 14250
+    assert year == [("cost", 10650, 14250), ("department_hours.B", 75, 475), ("staff_hours", 195, 475)]
+    better = [(k, a, b) for cid, k, a, b in rep.improvements if cid == SNAPSHOT_YEAR]
+    # the customer: 600 × 10 min = 100 h; effort 3 a case (1 step, 1 channel × 2)
+    assert better == [("customer_hours", 250, 100), ("department_hours.A", 120, 0), ("effort", 5400, 1800)]
+    assert compare_snapshot(snap, run(tmp_path, name="again")).regressions == []
+
+
+def test_a_snapshot_without_capacity_figures_has_no_yearly_section(tmp_path):
+    from friction.expect import snapshot
+    ev = run(tmp_path, manifest=BASE_MANIFEST, catalog={k: v for k, v in CATALOG.items() if k != "per_year"})
+    assert "yearly" not in snapshot(ev, "set", "c.yaml")
+
+
+def test_a_hand_edited_yearly_section_is_bad_input(tmp_path):
+    from friction.expect import read_snapshot, snapshot
+    snap = snapshot(run(tmp_path), "set", "set-cases.yaml")
+    snap["yearly"]["staff_hours"] = "lots"
+    f = tmp_path / "lock.json"
+    f.write_text(json.dumps(snap))
+    with pytest.raises(InputError, match="yearly section maps figures to numbers"):
+        read_snapshot(f)
