@@ -180,6 +180,11 @@ class RowWriter:
                                 *(f"flags:{k}" for k in FLAG_KINDS), "error"]) + "\n")
 
     def add(self, row: Encoded) -> None:
+        # written first, then counted: an interrupted run never counts a row it did not write
+        if row.text is not None:
+            self.out.write(row.text + "\n")
+        elif row.error is None:
+            self.kept.append(row)
         if row.error is not None:
             self.errors.append(row.error)
         else:
@@ -188,10 +193,6 @@ class RowWriter:
             self.flags.update(row.flags)
             if self.yearly is not None and row.load is not None:
                 self.yearly.add(row.load, row.volume, row.values[-1])
-        if row.text is not None:
-            self.out.write(row.text + "\n")
-        elif row.error is None:
-            self.kept.append(row)
 
     def add_block(self, block: Block) -> None:
         """A Block's rows, written as they were encoded, and their tallies."""

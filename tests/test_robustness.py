@@ -172,6 +172,43 @@ def test_ctrl_c_with_two_workers_exits_130_without_tracebacks_and_keeps_whole_li
     assert f"{len(lines)} case(s) written to" in r.stderr and r.stderr.count("\n") == 1, r.stderr
 
 
+def test_an_interrupted_run_says_how_many_rows_its_partial_file_holds(tmp_path):
+    """Ctrl-C can land after the writer counted a row and before the row was written (seen
+    as '410 case(s) written' over a file of 409 lines): the message counts the file's lines."""
+    import io
+
+    from friction import report
+    from friction.commands.shared import interrupted
+    from friction.output import AtomicOutput
+
+    out = tmp_path / "out.jsonl"
+    writer = report.RowWriter("jsonl", io.StringIO(), "t", "1", "compiled", "c")
+    target = AtomicOutput(str(out), keep_partial=True)
+    with pytest.raises(KeyboardInterrupt):
+        with target as f:
+            f.write('{"id": "a"}\n{"id": "b"}\n')
+            writer.cases = 3            # the count ran ahead of the file
+            raise KeyboardInterrupt
+    assert "2 case(s) written to" in interrupted("jsonl", writer, target, str(out))
+
+
+def test_a_row_is_written_before_it_is_counted(tmp_path):
+    """A KeyboardInterrupt raised by the write leaves the row uncounted."""
+    from friction import report
+
+    class Interrupting:
+        def write(self, text):
+            raise KeyboardInterrupt
+
+    writer = report.RowWriter("jsonl", Interrupting(), "t", "1", "compiled", "c")
+    row = report.RowEncoder("jsonl").encode({"id": "a", "event": "move", "persona": None, "channel": "web",
+                                             "metrics": {m: 0 for m in friction.METRICS}, "effort": 0,
+                                             "flags": []})
+    with pytest.raises(KeyboardInterrupt):
+        writer.add(row)
+    assert writer.cases == 0
+
+
 def test_ctrl_c_on_a_whole_file_format_writes_nothing(tmp_path, big_catalog):
     out = tmp_path / "out.json"
     out.write_text("{}\n")

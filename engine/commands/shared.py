@@ -190,6 +190,12 @@ class Stdout:
         return None
 
 
+def _rows_in(path: str) -> int:
+    """Rows in a partial JSON Lines file: one a line (JSON escapes line breaks)."""
+    with open(path, "rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+
+
 def interrupted(fmt: str, writer, target: AtomicOutput | None, output: str | None) -> str:
     """What an interrupted evaluate left behind, in one line."""
     cases = writer.cases + len(writer.errors) if writer else 0
@@ -198,7 +204,10 @@ def interrupted(fmt: str, writer, target: AtomicOutput | None, output: str | Non
     if target is None:
         return f"friction: interrupted after {cases} case(s) written (whole lines)"
     if target.partial:
-        return (f"friction: interrupted; {cases} case(s) written to {target.partial} (whole lines); "
-                f"{output} is unchanged")
+        # JSON Lines kept are counted in the file: Ctrl-C can land between a row's write
+        # and the writer's count of it
+        kept = _rows_in(target.partial) if fmt == "jsonl" else cases
+        return (f"friction: interrupted; {kept} case(s) written to {target.partial} "
+                f"(whole lines); {output} is unchanged")
     return f"friction: interrupted after {cases} case(s); {output} is unchanged"
 
