@@ -66,7 +66,7 @@ def reader_source(manifest: Manifest) -> str:
         "def read(text):",
         "    raw, end = scan(text, 0)",
         # trailing text: only what json.loads allows after a value
-        "    if text[end:].strip(' \\t\\n\\r') or type(raw) is not dict or not raw.keys() <= CASE_KEYS:",
+        "    if text[end:].strip(' \\t\\n\\r') or type(raw) is not dict or not CASE_KEYS.issuperset(raw):",
         "        return None",
         "    get = raw.get",
         "    event = get('event')",
@@ -77,7 +77,7 @@ def reader_source(manifest: Manifest) -> str:
         "    attrs = get('attrs', EMPTY)",
         # sets of strs hold nothing else: membership checks the type too (an unhashable
         # value raises TypeError, which sends the line to the careful path)
-        "    if (event not in EVENTS or type(attrs) is not dict or not attrs.keys() <= KNOWN",
+        "    if (event not in EVENTS or type(attrs) is not dict or not KNOWN.issuperset(attrs)",
         "            or not (type(cid) is str or cid is None) or not (persona is None or type(persona) is str)):",
         "        return None",
         "    if channel is None:",
