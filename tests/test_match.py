@@ -96,3 +96,29 @@ def test_unless_is_tested_after_every_rule_that_can_require_its_step(tmp_path):
     assert fired(case(digital=False)) == {"d-start", "b-check", "a-branch"}
     # without the rule that requires 'proof', the branch visit comes back
     assert fired(case(digital=True), frozenset({cps.rule_index["c-proof"]})) == {"d-start", "b-check", "a-branch"}
+
+
+# --------------------------------------------------------------------------- the yardstick
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from friction.load import policy_set_from_data  # noqa: E402
+from friction.testing import scenarios  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from limit import generated_limit  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenarios(min_cases=2, max_cases=8))
+def test_the_limit_takes_every_set_the_loader_accepts_and_agrees_with_the_engine(scenario):
+    # generated sets hold step tests in any/all, unless in strata, chains that loop back
+    manifest, files, case_list = scenario
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files, lines=False))
+    limit = generated_limit(cps)
+    engine = friction.make_engine("compiled", cps)
+    for c in case_list:
+        assert sorted(limit(c.event, c.attrs)) == sorted(engine.fire(c)), c
