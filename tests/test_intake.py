@@ -83,6 +83,7 @@ def test_well_formed_lines_take_the_fast_path_and_give_the_careful_case(drawn):
     fast = _fast(line_reader(manifest), text)
     assert fast is not None, text
     assert _exact(fast) == _exact(careful)
+    assert fast == careful   # every field, should Case gain one the reader does not set
 
 
 @settings(max_examples=300, deadline=None)
