@@ -273,11 +273,20 @@ def _blocks(client: Any, catalog: str | bytes, blocksize: int) -> list[Any]:
             end = len(catalog) if end < 0 else end + 1
             blocks.append(catalog[start:end])
             start = end
-        return client.scatter(blocks)
+        return [_in_graph(b) for b in blocks]
     from dask.bytes import read_bytes
 
     _, blocks = read_bytes(catalog, delimiter=b"\n", blocksize=blocksize, sample=False)
     return [b for per_file in blocks for b in per_file]
+
+
+def _in_graph(value: Any) -> Any:
+    """`value` as a task of the graph rather than scattered data: Dask keeps a task's input
+    and recomputes it when the worker holding it dies, while scattered data held by a
+    dead worker alone is gone, and every task needing it is cancelled."""
+    import dask
+
+    return dask.delayed(value, pure=True)
 
 
 def cases_as_jsonl(cases: Iterator[Any]) -> bytes:
@@ -314,7 +323,7 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
 
     cap = compile_policy_set(load_policy_set(policy_set)).manifest.capacity   # bad input fails here, with its real paths
     bundle = bundle_policy_set(policy_set)
-    shipped = client.scatter(bundle, broadcast=True)
+    shipped = _in_graph(bundle)
     blocks = _blocks(client, catalog, blocksize)
     if out_dir is not None:
         import fsspec
@@ -374,7 +383,7 @@ def rank_on_cluster(client: Any, policy_set: str, catalog: str | bytes, catalog_
 
     cps = compile_policy_set(load_policy_set(policy_set))
     keys, groups = rank_groups(cps)
-    shipped = client.scatter(bundle_policy_set(policy_set), broadcast=True)
+    shipped = _in_graph(bundle_policy_set(policy_set))
     blocks = _blocks(client, catalog, blocksize)
     firsts = _first_lines(client, blocks)
     futures = client.compute([dask.delayed(_rank_block)(shipped, b, first, catalog_name, engine, groups)

@@ -99,9 +99,13 @@ def test_policy_set_travels_as_data_and_is_compiled_once_per_worker(client, work
     assert first == again and len(first) == 2                     # one compiled set per worker, reused
 
 
-def test_a_killed_worker_loses_and_doubles_nothing(client, workload, tmp_path):
+@pytest.mark.parametrize("given_as", ["path", "bytes"])
+def test_a_killed_worker_loses_and_doubles_nothing(client, workload, tmp_path, given_as):
+    # "bytes": a catalog expanded on the client (a YAML catalog) travels in the graph; it
+    # was scattered, and a block held only by the killed worker cancelled the run
     policy, catalog = workload
     local, _ = _local_rows(policy, catalog)
+    source = Path(catalog).read_bytes() if given_as == "bytes" else catalog
     out_dir = tmp_path / "out"
     killed: list[str] = []
 
@@ -117,7 +121,7 @@ def test_a_killed_worker_loses_and_doubles_nothing(client, workload, tmp_path):
 
     t = threading.Thread(target=kill_one_busy_worker)
     t.start()
-    run = cluster.evaluate_on_cluster(client, policy, catalog, friction.load.relative_path(Path(catalog)),
+    run = cluster.evaluate_on_cluster(client, policy, source, friction.load.relative_path(Path(catalog)),
                                       blocksize=8_000, out_dir=str(out_dir))
     t.join()
     assert killed, "no worker was killed: the test proved nothing"
