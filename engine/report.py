@@ -165,7 +165,8 @@ class RowWriter:
         manifest's, when it gives minutes or costs) rows' loads are tallied by volume and the
         yearly figures close the document."""
         self.capacity = capacity
-        self.yearly = YearlyLoad() if capacity is not None else None
+        # Streaming formats have no document to close with the yearly figures: not tallied.
+        self.yearly = YearlyLoad() if capacity is not None and fmt not in STREAMING_FORMATS else None
         self.fmt, self.out, self.columns = fmt, out, columns
         self.meta = meta or {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
                              "catalog": catalog}
