@@ -79,7 +79,8 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
                                     output, engine_name, scheduler, blocksize)
     cps = shared.compiled(policy_set)
     stream = shared.open_catalog(shared.catalog_path(catalog), cps.manifest)
-    evaluator = friction.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"))
+    evaluator = friction.Evaluator(cps, engine_name, detail=detail or ("full" if fmt == "json" else "summary"),
+                                   loads=fmt not in report.STREAMING_FORMATS)   # streaming shows no yearly figures
     target = AtomicOutput(output, keep_partial=fmt in report.STREAMING_FORMATS) if output else None
     failed = bad_personas = 0
     writer = None

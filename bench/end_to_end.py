@@ -13,7 +13,7 @@ seconds, peak RSS of the biggest process (the command or one of its workers):
   rss           distinct-200 on --cases cases, and the shaped 200-rule set on --cases and on
                 --big cases (target < 200 MB each)
   rank          `rank` against one evaluate pass on the same 10k cases (target <= 3x), 200
-                rules; and `rank` at 2,000 rules, measured
+                rules, distinct and shaped; and `rank` at 2,000 rules, measured (this checkout)
   weighted      issue #12: the distinct-200 set with minutes, capacities and costs and every
                 line carrying a volume, against the same run without (target <= 1.10x)
 The limit (bench/limit.py) is what matching alone costs when written by hand: each line
@@ -55,14 +55,18 @@ RSS_MB, WORKERS_X, RANK_X, WEIGHTED_X = 200, 1.7, 3.0, 1.10
 def run(python: str, args: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MB of the largest process), `python -m friction args` fresh."""
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
-             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime, r.returncode)")
     out = subprocess.run([sys.executable, "-c", probe, python, "-m", "friction", *args], capture_output=True,
                          text=True, check=True)
-    wall, rss, code = out.stdout.split()
+    wall, rss, cpu, code = out.stdout.split()
     if code not in ("0",):
         raise SystemExit(f"command failed ({code}): {' '.join(args)}")
+    CPU[" ".join([python, *args])] = float(cpu)
     return float(wall), int(rss) / 1024
+
+
+CPU: dict[str, float] = {}   # CPU seconds (user + system, the command and its workers) of the last run of each
 
 
 def write_catalog(path: Path, n: int, bits: int, volumes: bool = False) -> Path:
@@ -160,12 +164,18 @@ def main() -> None:
             big = {"this": timed("", me, evaluate(shaped, plain))}
             report("shaped-2000, 1 worker", a.cases, big, TARGETS["shaped-2000"], lim["shaped-2000"])
         if "workers" in only:
+            cpu_one = CPU[" ".join([me, *evaluate(distinct, catalog)])]
             two = {k: timed("", p, evaluate(distinct, catalog, "--workers", "2")) for k, p in pythons.items()}
+            cpu_two = CPU[" ".join([me, *evaluate(distinct, catalog, "--workers", "2")])]
             report("distinct-200, 2 workers", a.cases, two, None, lim["distinct-200"])
             x = one["this"][0] / two["this"][0]
             print(f"  2 workers vs 1: {x:.2f}x, target {WORKERS_X}x: {x / WORKERS_X:.2f} of it, "
                   f"{'met' if x >= WORKERS_X else 'not met'}"
                   + (f"; baseline {one['baseline'][0] / two['baseline'][0]:.2f}x" if "baseline" in one else ""))
+            # On a shared machine the wall ratio says more about the load than the code: the CPU
+            # both runs of this checkout used bounds what 2 idle cores could give.
+            print(f"  CPU seconds, 1 worker {cpu_one:.1f}, 2 workers {cpu_two:.1f} (all processes): at most "
+                  f"{2 * cpu_one / cpu_two:.2f}x on 2 idle cores")
     if "rss" in only:
         shaped200 = write_policy_set(out / "shaped-200", 200)
         huge = write_catalog(out / f"shaped-{a.big}.jsonl", a.big, 0)
@@ -178,14 +188,16 @@ def main() -> None:
                   f"{'met' if rss < RSS_MB else 'not met'} ({n / wall:,.0f} cases/s)")
     if "rank" in only:
         print(f"\nrank vs one evaluate pass, 10,000 cases (load {os.getloadavg()[0]:.2f}):")
+        shaped10k = write_catalog(out / "shaped-10000.jsonl", 10_000, 0)
         for label, policy, cat in (("distinct-200", distinct, small),
-                                   ("shaped-2000", shaped, write_catalog(out / "shaped-10000.jsonl", 10_000, 0))):
-            for k, p in pythons.items() if label == "distinct-200" else [("this", me)]:
+                                   ("shaped-200", write_policy_set(out / "shaped-200", 200), shaped10k),
+                                   ("shaped-2000", shaped, shaped10k)):
+            for k, p in pythons.items() if label != "shaped-2000" else [("this", me)]:
                 ev, _ = timed("", p, evaluate(policy, cat))
                 rk, rss = timed("", p, ["rank", str(policy), str(cat), "--top", "0"])
                 x = rk / ev
                 verdict = (f", target {RANK_X}x: {'met' if x <= RANK_X else 'not met'}"
-                           if label == "distinct-200" else " (measured)")
+                           if label != "shaped-2000" else " (measured)")
                 print(f"  {label} [{k}]: rank {rk:.2f} s, evaluate {ev:.2f} s: {x:.2f}x{verdict}, "
                       f"rank {10_000 / rk:,.0f} cases/s, {rss:.0f} MB")
     if "weighted" in only:

@@ -181,7 +181,9 @@ class Evaluator:
     metrics and flags are the same and need not be built again."""
 
     def __init__(self, cps: CompiledPolicySet, engine: str = "compiled", cache_size: int = 16384,
-                 detail: str = "full"):
+                 detail: str = "full", loads: bool = True):
+        """`loads`: keep each outcome's CaseLoad (for yearly tallies) when the set gives
+        minutes or costs; off for outputs that never show yearly figures."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {DETAILS}")
         self.detail = detail   # what Outcome.fragment holds: every step and flag, or a summary
@@ -193,16 +195,18 @@ class Evaluator:
         self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
         self._cache_size = cache_size
         # Minutes per department are kept with an outcome only when the set gives any.
-        self._with_load = capacity_configured(cps.manifest.capacity)
+        self._with_load = loads and capacity_configured(cps.manifest.capacity)
+        self._loads = loads
         self._action_json = [json.dumps(a, ensure_ascii=False) for a in cps.actions]
 
     # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
     # host is per process) and the caches are made again on the receiving side.
     def __getstate__(self) -> dict[str, Any]:
-        return {"cps": self.cps, "engine": self.engine_name, "cache_size": self._cache_size, "detail": self.detail}
+        return {"cps": self.cps, "engine": self.engine_name, "cache_size": self._cache_size, "detail": self.detail,
+                "loads": self._loads}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["cps"], state["engine"], state["cache_size"], state["detail"])
+        self.__init__(state["cps"], state["engine"], state["cache_size"], state["detail"], state.get("loads", True))
 
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
         return self.engine.replay(case, excluded)

@@ -88,3 +88,19 @@ def test_two_workers_write_the_same_file_as_one(tmp_path):
         run("evaluate", TINY, cat, "--format", "jsonl", "--workers", w, "-o", tmp_path / f"out{w}.jsonl")
     assert (tmp_path / "out1.jsonl").read_bytes() == (tmp_path / "out2.jsonl").read_bytes()
     assert len((tmp_path / "out1.jsonl").read_bytes().splitlines()) == 1100
+
+
+def test_a_streaming_run_keeps_no_loads_and_writes_the_rows_a_run_keeping_them_writes(tmp_path):
+    """Streaming formats show no yearly figures, so `evaluate` builds outcomes without their
+    CaseLoad there (issue #12 item 6); the rows are the same as with loads kept."""
+    from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
+
+    cps = friction.compile_policy_set(friction.load_policy_set(bundled_path(DEFAULT_POLICY_SET)))
+    assert friction.capacity.capacity_configured(cps.manifest.capacity)
+    cases = list(friction.open_catalog(bundled_path(DEFAULT_CATALOG), cps.manifest))
+    kept, dropped = (friction.Evaluator(cps, detail="summary", loads=x) for x in (True, False))
+    enc = report.RowEncoder("jsonl")
+    assert [enc.encode(kept.row(c)).text for c in cases] == [enc.encode(dropped.row(c)).text for c in cases]
+    assert all(kept.row(c).outcome.load is not None and dropped.row(c).outcome.load is None for c in cases)
+    cli = run("evaluate", "--format", "jsonl")
+    assert cli.stdout.splitlines() == [enc.encode(kept.row(c)).text for c in cases]
