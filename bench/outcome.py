@@ -4,6 +4,8 @@ most linearly with steps).
 
     .venv/bin/python bench/outcome.py [--rules 200] [--cases 20000] [--repeat 3] [--detail summary]
 
+Run with PYTHONPATH pointing at an older checkout's package to time the code before.
+
 The cases are matched first (not timed); every distinct outcome key is then built from
 scratch, with an empty cache, --repeat times (median), and the microseconds per outcome are
 printed overall and by rules fired, with the steps of those journeys.
@@ -65,9 +67,11 @@ def main() -> None:
         total = 0.0
         for k, items in groups.items():
             ev = friction.Evaluator(cps, detail=args.detail, cache_size=len(items) + 1)
+            # a checkout before new_outcome (PYTHONPATH=old/src): its whole-result path
+            build = getattr(ev, "new_outcome", ev.result)
             t = time.process_time()
             for key, case, fired in items:
-                ev._remember(key, ev.new_outcome(build_trace(cps, case, fired)))
+                ev._remember(key, build(build_trace(cps, case, fired)))
             dt = time.process_time() - t
             total += dt
             per[k].append(dt / len(items))
