@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import shutil
 import sys
@@ -84,9 +85,9 @@ def main() -> None:
               f"totals equal the 1-process run: {'yes' if same else 'NO'}")
         print(f"peak RSS: client {client_rss:.0f} MB; 1 process {one[1]:.0f} MB")
         per_worker = n / work / a.workers
-        needed = 70_000_000 / 3600 / per_worker
+        needed = math.ceil(70_000_000 / 3600 / per_worker)   # a part of a process is a whole one
         print(f"per worker process: {per_worker:,.0f} cases/s -> 70M cases in 1 hour needs "
-              f"{needed:.0f} worker processes at this rate (no allowance for scheduling or I/O)")
+              f"{needed} worker process{'' if needed == 1 else 'es'} at this rate (no allowance for scheduling or I/O)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
