@@ -182,7 +182,8 @@ def main() -> None:
         print(f"\npeak RSS (load {os.getloadavg()[0]:.2f}):")
         for label, policy, n, cat in (("distinct-200", distinct, a.cases, catalog),
                                       ("shaped-200", shaped200, a.cases, plain),
-                                      ("shaped-200", shaped200, a.big, huge)):
+                                      ("shaped-200", shaped200, a.big, huge),
+                                      ("shaped-2000", shaped, a.cases, plain)):
             wall, rss = timed("", me, evaluate(policy, cat))
             print(f"  {label}, {n:>9,} cases: {rss:6.0f} MB, limit {RSS_MB} MB: {rss / RSS_MB:.2f} of it, "
                   f"{'met' if rss < RSS_MB else 'not met'} ({n / wall:,.0f} cases/s)")

@@ -5,6 +5,7 @@ still evaluated."""
 from __future__ import annotations
 
 import json
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -181,9 +182,12 @@ class Evaluator:
     metrics and flags are the same and need not be built again."""
 
     def __init__(self, cps: CompiledPolicySet, engine: str = "compiled", cache_size: int = 16384,
-                 detail: str = "full", loads: bool = True):
+                 detail: str = "full", loads: bool = True, cache_bytes: int = 64 * 2**20):
         """`loads`: keep each outcome's CaseLoad (for yearly tallies) when the set gives
-        minutes or costs; off for outputs that never show yearly figures."""
+        minutes or costs; off for outputs that never show yearly figures. The outcome cache
+        holds at most `cache_size` outcomes and about `cache_bytes` of them: with big rule
+        sets each key (the rules fired) and row is long, and a count alone let 16k of them
+        take ~170 MB at 2,000 rules."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {DETAILS}")
         self.detail = detail   # what Outcome.fragment holds: every step and flag, or a summary
@@ -194,6 +198,9 @@ class Evaluator:
         self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
         self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
+        self._sizes: dict[tuple, int] = {}   # cache key -> its estimated bytes
+        self._bytes = 0
         # Minutes per department are kept with an outcome only when the set gives any.
         self._with_load = loads and capacity_configured(cps.manifest.capacity)
         self._loads = loads
@@ -203,10 +210,11 @@ class Evaluator:
     # host is per process) and the caches are made again on the receiving side.
     def __getstate__(self) -> dict[str, Any]:
         return {"cps": self.cps, "engine": self.engine_name, "cache_size": self._cache_size, "detail": self.detail,
-                "loads": self._loads}
+                "loads": self._loads, "cache_bytes": self._cache_bytes}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["cps"], state["engine"], state["cache_size"], state["detail"], state.get("loads", True))
+        self.__init__(state["cps"], state["engine"], state["cache_size"], state["detail"], state.get("loads", True),
+                      state.get("cache_bytes", 64 * 2**20))
 
     def replay(self, case: Case, excluded: frozenset[int] = frozenset()) -> Trace:
         return self.engine.replay(case, excluded)
@@ -306,9 +314,15 @@ class Evaluator:
         return Outcome((*values, effort), kinds, fragment, load)
 
     def _remember(self, key: tuple, out: Outcome) -> Outcome:
+        # the key's set of rules and the row's text are what grow with the set; the rest of
+        # an entry (tuples, the Outcome, dict slots) is about a kilobyte
+        size = sys.getsizeof(key[0]) + sys.getsizeof(out.fragment) + 1024
         self._cache[key] = out
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._sizes[key] = size
+        self._bytes += size
+        while len(self._cache) > 1 and (len(self._cache) > self._cache_size or self._bytes > self._cache_bytes):
+            old, _ = self._cache.popitem(last=False)
+            self._bytes -= self._sizes.pop(old)
         return out
 
     def evaluate_all(self, cases: Iterable[Case]) -> Iterator[CaseResult | Problem]:

@@ -86,3 +86,20 @@ def test_trace_reads_depth_matches_and_removals_as_the_general_path_does(scenari
         assert {i: fast.matched(i) for i in fired} == {i: slow.matched(i) for i in fired}
         assert fast.depth == slow.depth
         assert fast.without(removed).fired == slow.without(removed).fired
+
+
+def test_the_outcome_cache_keeps_to_its_byte_budget_and_rows_stay_the_same():
+    cps = friction.compile_policy_set(friction.load_policy_set(bundled_path(DEFAULT_POLICY_SET)))
+    cases = [c for c in friction.open_catalog(bundled_path(DEFAULT_CATALOG), cps.manifest)
+             if isinstance(c, friction.Case)]
+    roomy = friction.Evaluator(cps)
+    budget = 40_000   # a few of the bank's outcomes: the rest are evicted, oldest first
+    tight = friction.Evaluator(cps, cache_bytes=budget)
+    for c in cases * 2:
+        assert tight.row(c).as_dict() == roomy.row(c).as_dict()
+        assert len(tight._cache) == 1 or tight._bytes <= budget
+        assert tight._bytes == sum(tight._sizes.values()) and set(tight._sizes) == set(tight._cache)
+    assert 1 < len(tight._cache) < len(roomy._cache)
+    one = friction.Evaluator(cps, cache_bytes=0)   # keeps only the newest outcome
+    for c in cases:
+        assert one.row(c).as_dict() == roomy.row(c).as_dict() and len(one._cache) == 1
