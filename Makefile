@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/friction evaluate
 
+# Two processes (pytest-xdist), a test file each at a time: the suite takes half the time
+# on two cores, and a file's module fixtures (a Dask cluster, Chromium) start once.
 test: $(STAMP) browser mermaid-js
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The HTML report is checked in a real headless browser: Debian's chromium, installed here
 # when it is missing and we are root (CI on a fresh machine); never a browser download.

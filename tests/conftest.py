@@ -84,6 +84,13 @@ def pytest_report_header(config):
     return [f"friction: {why}; the rete engine's tests are skipped"] if why else []
 
 
+def pytest_testnodedown(node, error):
+    """pytest-xdist: the wide differential test ran in a worker; its numbers come back here."""
+    stats = getattr(node, "workeroutput", {}).get("friction_differential")
+    if stats:
+        node.config._friction_differential = stats
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The wide differential test's numbers (tests/test_differential.py), every run."""
     stats = getattr(config, "_friction_differential", None)

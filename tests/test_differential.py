@@ -166,6 +166,8 @@ def test_compiled_and_rete_engines_agree_on_many_fresh_pairs(request):
     finally:
         stats["seconds"] = time.perf_counter() - start
         request.config._friction_differential = stats
+        if hasattr(request.config, "workeroutput"):   # a pytest-xdist worker: the controller prints it
+            request.config.workeroutput["friction_differential"] = stats
     assert stats["pairs"] >= WIDE_PAIRS, stats
 
 
