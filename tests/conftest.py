@@ -84,6 +84,7 @@ def pytest_report_header(config):
     return [f"friction: {why}; the rete engine's tests are skipped"] if why else []
 
 
+@pytest.hookimpl(optionalhook=True)   # a hook of pytest-xdist, which test-pythons does not install
 def pytest_testnodedown(node, error):
     """pytest-xdist: the wide differential test ran in a worker; its numbers come back here."""
     stats = getattr(node, "workeroutput", {}).get("friction_differential")
