@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 
 import friction  # noqa: E402
 from friction.compile import guard_expression  # noqa: E402
-from friction.load import JsonLineResolver, iter_jsonl_cases, iter_jsonl_lines  # noqa: E402
+from friction.catalog import JsonLineResolver, iter_jsonl_cases, iter_jsonl_lines  # noqa: E402
 from friction.replay.rete import _QuietHost, ruleset_definitions  # noqa: E402
 from generate import generate  # noqa: E402
 from limit import generated_limit  # noqa: E402

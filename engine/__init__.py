@@ -15,7 +15,8 @@ from .batch import default_workers, run_cases
 from .cases import make_case
 # `friction.lint` stays the module; the function is exported as lint_policy_set.
 from .lint import Finding, format_findings, has_errors, lint as lint_policy_set
-from .load import iter_cases, load_catalog, load_policy_set, open_catalog, resolve_cases
+from .load import load_policy_set
+from .catalog import iter_cases, load_catalog, open_catalog, resolve_cases
 from .measure import Metrics, StepFacts, measure_steps
 from .metrics import METRIC_ALIASES, METRICS, REGISTRY, SCORES, metric_named
 from .model import Case, Cause, Lane, Manifest, PolicySet, Rule, Step

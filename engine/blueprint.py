@@ -20,7 +20,8 @@ from .errors import EngineError, InputError, Problem, did_you_mean
 from .evaluate import CaseResult, Evaluator
 from .explain import explain
 from .judge import FLAG_KINDS
-from .load import CatalogStream, load_policy_set, open_catalog
+from .load import load_policy_set
+from .catalog import CatalogStream, open_catalog
 from .measure import tidy_number
 from .metrics import EFFORT, METRICS, SCORES
 from .model import CUSTOMER_VISIBLE, Case, Lane

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from .compile import CompiledPolicySet
 from .errors import InputError
-from .load import CaseResolver, LoadedCatalog
+from .catalog import CaseResolver, LoadedCatalog
 from .model import MAX_VOLUME, Case, CaseSpec, Manifest, PolicySet
 
 __all__ = ["make_case"]

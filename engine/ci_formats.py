@@ -253,7 +253,7 @@ def from_increases(d: Any, watch: Sequence[str], rises: Iterable[tuple[str, str,
 
 
 def catalog_case_lines(loaded: Any) -> dict[str, int]:
-    """Line of each case in a YAML catalog (friction.load.LoadedCatalog): an explicit case's
+    """Line of each case in a YAML catalog (friction.catalog.LoadedCatalog): an explicit case's
     own line, an expanded case's persona line; nothing for JSON Lines (None)."""
     if loaded is None:
         return {}

@@ -32,7 +32,8 @@ from .capacity import YearlyLoad, capacity_configured
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import InputError, Problem
 from .evaluate import Evaluator
-from .load import JsonLineResolver, iter_jsonl_blob, load_policy_set
+from .load import load_policy_set
+from .catalog import JsonLineResolver, iter_jsonl_blob
 from .measure import tidy_number
 from .metrics import SCORES
 from .rank import Ranking, Tally, attribution_of, rank_groups, ranking_from

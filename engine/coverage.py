@@ -9,7 +9,7 @@ from typing import Iterable
 
 from .compile import CompiledPolicySet
 from .evaluate import Evaluation
-from .load import LoadedCatalog
+from .catalog import LoadedCatalog
 from .model import Case
 
 __all__ = ["Coverage", "CoverageTally", "coverage"]

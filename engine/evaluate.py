@@ -15,7 +15,8 @@ from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
 from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_kinds, judge
-from .load import LoadedCatalog, iter_cases, load_policy_set, open_catalog
+from .load import load_policy_set
+from .catalog import LoadedCatalog, iter_cases, open_catalog
 from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
 from .metrics import METRICS
 from .model import Case

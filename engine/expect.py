@@ -33,7 +33,8 @@ from .errors import InputError, Problem, did_you_mean
 from .capacity import yearly_load
 from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
-from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path, validate_model
+from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path
+from .validate import validate_model
 from .measure import customer_visible, tidy_number
 from .metrics import METRIC_ALIASES, SCORES
 from .model import Capacity, FiniteFloat, Strict

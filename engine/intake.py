@@ -5,7 +5,7 @@ the json module's C scanner, checks the keys of a case, the life event, the star
 the volume and every attribute against the manifest with the checks inlined (the manifest
 fixes each attribute's type, range and values, so no pydantic object is built), merges the
 manifest's defaults and returns the Case, or None for anything else. None only means "not
-the common case": load.JsonLineResolver then takes the careful path, which accepts exactly
+the common case": catalog.JsonLineResolver then takes the careful path, which accepts exactly
 the same lines and says what is wrong with the others, so both paths give equal cases
 (tests check that on generated lines).
 

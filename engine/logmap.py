@@ -13,7 +13,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .errors import InputError, Problem
-from .load import read_yaml, relative_path, validate_model
+from .load import read_yaml, relative_path
+from .validate import validate_model
 from .model import INTERNAL_CHANNEL, Lane, Strict
 
 __all__ = ["LogMap", "Source", "Lanes", "load_log_map", "log_map_from_data"]

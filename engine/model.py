@@ -820,7 +820,7 @@ class Catalog(Strict):
 class Case:
     """One life event for one persona, resolved against a manifest: the unit replayed.
     A plain dataclass: cases are built once per catalog line and must be cheap; every value
-    in it was validated against the manifest on the way in (load.CaseResolver)."""
+    in it was validated against the manifest on the way in (catalog.CaseResolver)."""
 
     id: str
     event: str

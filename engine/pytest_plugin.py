@@ -16,7 +16,8 @@ from .compile import compile_policy_set
 from .errors import InputError
 from .evaluate import Evaluation, evaluate_items
 from .expect import EXPECTATIONS_DIR, LoadedExpectations, TestRun, load_expectations, run_expectations
-from .load import MANIFEST_FILE, load_policy_set, open_catalog
+from .load import MANIFEST_FILE, load_policy_set
+from .catalog import open_catalog
 
 __all__ = ["ExpectationFile", "ExpectationItem", "ExpectationFailed"]
 

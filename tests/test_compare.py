@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, write_yaml
 from friction.compare import compare, fits
 from friction.evaluate import evaluate_items
-from friction.load import open_catalog
+from friction.catalog import open_catalog
 from friction.logmap import load_log_map
 from friction.observe import observe_log
 from friction import compile_policy_set, load_policy_set

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import friction
 from friction.intake import line_reader
-from friction.load import JsonLine, JsonLineResolver, policy_set_from_data
+from friction.load import policy_set_from_data
+from friction.catalog import JsonLine, JsonLineResolver
 from friction.testing import attribute_values, policy_sets
 
 # JSON values of every kind, valid for no attribute or for some by chance

@@ -9,7 +9,7 @@ from pathlib import Path
 import friction
 from friction.batch import run_cases
 from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
-from friction.load import open_catalog
+from friction.catalog import open_catalog
 
 BANK, CATALOG = bundled_path(DEFAULT_POLICY_SET), bundled_path(DEFAULT_CATALOG)
 

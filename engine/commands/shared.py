@@ -16,7 +16,7 @@ from friction import ci_formats
 from friction import diff as diff_mod
 from friction import report
 from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
-from friction.load import open_catalog_stream
+from friction.catalog import open_catalog_stream
 from friction.output import AtomicOutput, write_atomic
 
 STDIN = "-"

@@ -3,7 +3,7 @@ rules that can never fire require), and rules no catalogued case exercises."""
 from __future__ import annotations
 
 from ..errors import InputError, Problem
-from ..load import open_catalog
+from ..catalog import open_catalog
 from ..model import Rule
 from .conditions import Terms, alternative_steps, as_terms, atoms_of, plain, terms_and, terms_or
 from .context import Context, quote
