@@ -21,7 +21,7 @@ from .yamlio import LineDict, LineList, parse_yaml, read_yaml, relative_path, un
 from .model import (
     EXACT_LIMIT, INT_LIMIT, MAX_VOLUME, PERSONA_KEYS, Attribute, Case, CaseSpec, Catalog, Manifest,
 )
-from .validate import validate_model
+from .validate import validate_document, validate_model
 
 __all__ = ["load_catalog", "catalog_from_yaml", "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines",
            "iter_jsonl_blob", "jsonl_lines", "open_catalog", "open_catalog_stream", "CaseResolver", "CatalogStream",
@@ -42,12 +42,7 @@ def load_catalog(path: str | os.PathLike) -> LoadedCatalog:
 
 
 def catalog_from_yaml(raw: Any, file: str) -> LoadedCatalog:
-    if not isinstance(raw, Mapping):
-        raise InputError(Problem(file, 1, None, "a catalog is a mapping with personas, events and cases"))
-    problems: list[Problem] = []
-    catalog = validate_model(Catalog, raw, file, None, problems, 1)
-    if catalog is None:
-        raise InputError(problems)
+    catalog = validate_document(Catalog, raw, file, "a catalog is a mapping with personas, events and cases")
     raw_cases = raw.get("cases") or LineList()
     personas = raw.get("personas") or LineDict()
     return LoadedCatalog(

@@ -12,9 +12,8 @@ from typing import Any, Literal, Mapping
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import InputError, Problem
 from .load import read_yaml, relative_path
-from .validate import validate_model
+from .validate import validate_document
 from .model import INTERNAL_CHANNEL, Lane, Strict
 
 __all__ = ["LogMap", "Source", "Lanes", "load_log_map", "log_map_from_data"]
@@ -195,10 +194,4 @@ def log_map_from_data(data: Mapping[str, Any], name: str = "<map>") -> LogMap:
 
 
 def _validated(raw: Any, file: str) -> LogMap:
-    if not isinstance(raw, Mapping):
-        raise InputError(Problem(file, 1, None, "a log map is a mapping (case, activity, timestamp, department, ...)"))
-    problems: list[Problem] = []
-    m = validate_model(LogMap, raw, file, None, problems, 1)
-    if m is None:
-        raise InputError(problems)
-    return m
+    return validate_document(LogMap, raw, file, "a log map is a mapping (case, activity, timestamp, department, ...)")

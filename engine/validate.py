@@ -8,10 +8,10 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, did_you_mean
+from .errors import InputError, Problem, did_you_mean
 from .yamlio import LineDict, LineList
 
-__all__ = ["validate_model", "plain_message", "line_at"]
+__all__ = ["validate_model", "validate_document", "plain_message", "line_at"]
 
 
 def line_at(raw: Any, loc: Iterable[Any], default: int | None) -> int | None:
@@ -131,3 +131,13 @@ def validate_model(model: type[BaseModel], raw: Any, file: str, subject: str | N
         return None
 
 
+def validate_document(model: type[BaseModel], raw: Any, file: str, shape: str) -> Any:
+    """A whole file as `model` (its top level a mapping), or InputError with every problem;
+    `shape` says what the file should be when its top level is not a mapping."""
+    if not isinstance(raw, Mapping):
+        raise InputError(Problem(file, 1, None, shape))
+    problems: list[Problem] = []
+    out = validate_model(model, raw, file, None, problems, 1)
+    if out is None:
+        raise InputError(problems)
+    return out
