@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .errors import EngineError, Problem
-from .model import Case
+from .case import Case
 
 __all__ = ["run_cases", "default_workers"]
 

@@ -24,7 +24,8 @@ from .load import load_policy_set
 from .catalog import CatalogStream, open_catalog
 from .measure import tidy_number
 from .metrics import EFFORT, METRICS, SCORES
-from .model import CUSTOMER_VISIBLE, Case, Lane
+from .vocabulary import CUSTOMER_VISIBLE, Lane
+from .case import Case
 from .rank import Ranking, rank
 
 __all__ = ["Selection", "Report", "CaseView", "Blueprint", "build_report", "parse_selection",

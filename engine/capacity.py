@@ -17,7 +17,8 @@ from typing import Any, Iterable, NamedTuple, Sequence
 
 from .measure import tidy_number
 from .metrics import StepFacts
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Capacity
+from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL
+from .manifest import Capacity
 
 __all__ = ["CaseLoad", "YearlyLoad", "case_load", "capacity_configured", "over_capacity", "burden_shift",
            "yearly_load", "TOP_RULES"]

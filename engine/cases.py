@@ -12,7 +12,9 @@ from typing import Any, Mapping
 from .compile import CompiledPolicySet
 from .errors import InputError
 from .catalog import CaseResolver, LoadedCatalog
-from .model import MAX_VOLUME, Case, CaseSpec, Manifest, PolicySet
+from .vocabulary import MAX_VOLUME
+from .manifest import Manifest, PolicySet
+from .case import Case, CaseSpec
 
 __all__ = ["make_case"]
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from .errors import InputError, Problem, did_you_mean
 from .intake import line_reader
 from .yamlio import LineDict, LineList, parse_yaml, read_yaml, relative_path, unreadable_file
-from .model import (
-    EXACT_LIMIT, INT_LIMIT, MAX_VOLUME, PERSONA_KEYS, Attribute, Case, CaseSpec, Catalog, Manifest,
-)
+from .vocabulary import EXACT_LIMIT, INT_LIMIT, MAX_VOLUME
+from .manifest import Attribute, Manifest
+from .case import PERSONA_KEYS, Case, CaseSpec, Catalog
 from .validate import validate_document, validate_model
 
 __all__ = ["load_catalog", "catalog_from_yaml", "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines",

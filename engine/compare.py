@@ -12,7 +12,7 @@ from .compile import CompiledPolicySet
 from .errors import Problem
 from .evaluate import Evaluation
 from .measure import tidy_number
-from .model import INTERNAL_CHANNEL
+from .vocabulary import INTERNAL_CHANNEL
 from .observe import OBSERVED_METRICS, Distributions, ObservedJourney, ping_pong, rework
 
 __all__ = ["Comparison", "EventComparison", "compare", "fits"]

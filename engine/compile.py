@@ -17,7 +17,10 @@ from typing import Any, Callable, Mapping
 from .errors import InputError
 from .logic import alternatives, chain_order, strata, then_actions
 from .metrics import StepFacts
-from .model import Capacity, Case, Cause, Condition, PolicySet, Rule, Step
+from .vocabulary import Cause
+from .language import Condition, Rule, Step
+from .manifest import Capacity, PolicySet
+from .case import Case
 
 __all__ = ["CompiledRule", "CompiledPolicySet", "compile_policy_set"]
 

@@ -10,7 +10,7 @@ from typing import Iterable
 from .compile import CompiledPolicySet
 from .evaluate import Evaluation
 from .catalog import LoadedCatalog
-from .model import Case
+from .case import Case
 
 __all__ = ["Coverage", "CoverageTally", "coverage"]
 

@@ -19,7 +19,7 @@ from .load import load_policy_set
 from .catalog import LoadedCatalog, iter_cases, open_catalog
 from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
 from .metrics import METRICS
-from .model import Case
+from .case import Case
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
 

@@ -37,7 +37,8 @@ from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path
 from .validate import validate_model
 from .measure import customer_visible, tidy_number
 from .metrics import METRIC_ALIASES, SCORES
-from .model import Capacity, FiniteFloat, Strict
+from .vocabulary import Strict
+from .manifest import Capacity, FiniteFloat
 
 __all__ = [
     "Bound", "Expectation", "ExpectationFile", "Outcome", "TestRun", "find_expectation_files",

@@ -9,7 +9,7 @@ from typing import Any, Collection, Mapping
 from .compile import CompiledPolicySet
 from .evaluate import CaseResult
 from .measure import tidy_number
-from .model import Condition, When
+from .language import Condition, When
 
 __all__ = ["Check", "Reason", "StepWhy", "Explanation", "explain", "describe", "holds", "structure"]
 

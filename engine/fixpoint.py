@@ -14,7 +14,7 @@ and independent of the order rules are written or fire in.
 from __future__ import annotations
 
 from .compile import CompiledPolicySet
-from .model import Case
+from .case import Case
 
 __all__ = ["fire"]
 

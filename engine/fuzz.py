@@ -26,7 +26,9 @@ from .compile import CompiledPolicySet, CompiledRule
 from .errors import InputError, did_you_mean
 from .evaluate import CaseResult, Evaluator
 from .metrics import METRIC_ALIASES, SCORES
-from .model import LIST_OPERATORS, ORDERED_OPERATORS, Case, Condition, Manifest
+from .language import LIST_OPERATORS, ORDERED_OPERATORS, Condition
+from .manifest import Manifest
+from .case import Case
 from .testing import cases as case_strategy
 
 __all__ = ["Limit", "FuzzResult", "parse_limit", "manifest_limits", "fuzz", "away_from_defaults",

@@ -20,7 +20,9 @@ import math
 from typing import Any, Callable
 
 from .compile import _lit
-from .model import EXACT_LIMIT, INT_LIMIT, MAX_VOLUME, Attribute, Case, CaseSpec, Manifest
+from .vocabulary import EXACT_LIMIT, INT_LIMIT, MAX_VOLUME
+from .manifest import Attribute, Manifest
+from .case import Case, CaseSpec
 
 __all__ = ["line_reader", "reader_source"]
 

@@ -12,7 +12,8 @@ from typing import NamedTuple, Sequence
 
 from .compile import CompiledPolicySet
 from .metrics import StepFacts
-from .model import Cause, Step
+from .vocabulary import Cause
+from .language import Step
 from .trace import Trace
 
 __all__ = ["JourneyStep", "Journey", "Ordering", "build_journey", "order_steps"]

@@ -12,7 +12,7 @@ from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
 from .measure import Metrics, ask_items, customer_acts, customer_visible, step_items
 from .metrics import StepFacts
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
+from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
 __all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
 

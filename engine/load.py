@@ -14,10 +14,9 @@ from typing import Any, Iterator, Mapping
 from .errors import InputError, Problem, did_you_mean
 from .logic import MAX_ALTERNATIVES, TooManyAlternatives, alternatives, strata
 from .yamlio import LineDict, LineList, dump_yaml, parse_yaml, read_yaml, relative_path, unreadable_file
-from .model import (
-    CUSTOMER_VISIBLE, INTERNAL_CHANNEL, LIST_OPERATORS, ORDERED_OPERATORS, Attribute, Condition, Manifest,
-    PolicySet, Rule, RuleFile, Step,
-)
+from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL
+from .language import LIST_OPERATORS, ORDERED_OPERATORS, Condition, Rule, RuleFile, Step
+from .manifest import Attribute, Manifest, PolicySet
 from .validate import line_at, validate_model
 
 __all__ = ["MANIFEST_FILE", "load_policy_set", "read_policy_set", "policy_set_from_data", "rule_files_in",

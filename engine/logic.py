@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Sequence, TypeVar
 
-from .model import Condition, Rule, Step
+from .language import Condition, Rule, Step
 
 __all__ = ["MAX_ALTERNATIVES", "Alternative", "NegationCycle", "TooManyAlternatives", "alternatives",
            "chain_order", "components", "conjoin", "strata", "then_actions"]

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .load import read_yaml, relative_path
 from .validate import validate_document
-from .model import INTERNAL_CHANNEL, Lane, Strict
+from .vocabulary import INTERNAL_CHANNEL, Lane, Strict
 
 __all__ = ["LogMap", "Source", "Lanes", "load_log_map", "log_map_from_data"]
 

@@ -13,7 +13,8 @@ from typing import Collection, Iterable, Mapping, Sequence
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep, Ordering
 from .metrics import METRICS, REGISTRY, StepFacts
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Case, Lane
+from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
+from .case import Case
 
 __all__ = ["Metrics", "StepFacts", "measure", "measure_ids", "measure_steps", "ask_items", "step_items", "effort_score",
            "totals", "customer_visible", "customer_acts", "tidy_number"]

@@ -23,7 +23,7 @@ from .load import relative_path
 from .logmap import LogMap
 from .measure import StepFacts, measure_steps, tidy_number
 from .metrics import METRICS
-from .model import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Lane
+from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, Lane
 
 __all__ = ["LOG_METRICS", "OBSERVED_METRICS", "ObservedJourney", "ObservedStep", "Distributions",
            "observe_case", "observe_log", "ping_pong", "rework", "percentile"]

@@ -25,7 +25,7 @@ from .evaluate import CaseResult, Evaluator
 from .measure import tidy_number
 from .capacity import capacity_configured
 from .metrics import HEADLINE, SCORES, YEARLY, YEARLY_FIGURES
-from .model import Case
+from .case import Case
 
 __all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
            "ranking_from"]

@@ -17,7 +17,7 @@ from .evaluate import CaseResult, Evaluation, Row
 from .judge import FLAG_KINDS
 from .measure import tidy_number
 from .metrics import COLUMNS, HEADLINE, METRICS, SCORES, YEARLY_FIGURES
-from .model import Capacity
+from .manifest import Capacity
 
 __all__ = ["FORMATS", "STREAMING_FORMATS", "Block", "BlockEncoder", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]

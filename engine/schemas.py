@@ -18,7 +18,9 @@ from .errors import InputError, did_you_mean
 from .expect import BOUND_KEYS, Expectation, ExpectationFile
 from .judge import FLAG_KINDS
 from .metrics import REGISTRY, SCORES
-from .model import OPERATORS, Catalog, CaseSpec, Condition, Manifest, Rule, RuleFile, When
+from .language import OPERATORS, Condition, Rule, RuleFile, When
+from .manifest import Manifest
+from .case import CaseSpec, Catalog
 
 __all__ = ["KINDS", "json_schema", "SCHEMA_URL", "kind_of", "MODELINE"]
 
@@ -140,7 +142,7 @@ def _policy() -> dict[str, Any]:
         if key in step["properties"]:
             step["properties"][key] = _one_or_many(step["properties"][key])
     for key, value in (("channel", {"type": "string"}), ("days", {"type": "number", "minimum": 0})):
-        # `{by: ATTRIBUTE, VALUE: ..., else: ...}` (model._by_attribute) beside the list form
+        # `{by: ATTRIBUTE, VALUE: ..., else: ...}` (language._by_attribute) beside the list form
         step["properties"][key]["oneOf"].append({
             "type": "object", "required": ["by"], "properties": {"by": {"type": "string"}},
             "additionalProperties": value,

@@ -48,9 +48,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from .model import (
-    EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL, METRICS, RESERVED_ATTRIBUTES, Attribute, Case, Manifest,
-)
+from .vocabulary import EXACT_LIMIT, INT_LIMIT, INTERNAL_CHANNEL
+from .manifest import RESERVED_ATTRIBUTES, Attribute, Manifest
+from .case import Case
+from .metrics import METRICS
 
 __all__ = [
     "AWKWARD_TEXT", "PROFILES", "PROFILE_ENV", "attribute_values", "cases", "is_rete_safe",
@@ -144,7 +145,7 @@ def is_rete_safe(value: Any, type_: str = "number") -> bool:
 def _int_bounds(spec: Attribute, rete_safe: bool) -> tuple[int | None, int | None]:
     lo = None if spec.min is None else math.ceil(spec.min)
     hi = None if spec.max is None else math.floor(spec.max)
-    # The model refuses ints the engines would compare differently (model.Attribute.check).
+    # The model refuses ints the engines would compare differently (manifest.Attribute.check).
     top = EXACT_LIMIT if spec.type == "number" else INT_LIMIT
     bottom = -EXACT_LIMIT if spec.type == "number" else -INT_LIMIT - 1
     lo = bottom if lo is None else max(lo, bottom)
@@ -377,7 +378,7 @@ _SMALL_FLOATS = (0.5, -0.5, 1.5, 2.25, 0.1, 0.0, -0.0)
 def _number_literals(type_: str, rete_safe: bool) -> st.SearchStrategy[Any]:
     """Numbers of an attribute's type, with small ones (that cases hit) most likely."""
     small_ints = st.integers(-3, 8)
-    if type_ == "int":  # within what the model accepts (model.INT_LIMIT)
+    if type_ == "int":  # within what the model accepts (vocabulary.INT_LIMIT)
         return st.one_of(small_ints, st.integers(-INT_LIMIT - 1, INT_LIMIT))
     floats = (_safe_floats(None, None) if rete_safe
               else st.floats(allow_nan=False, allow_infinity=False))
@@ -639,7 +640,7 @@ def _stratify(rules: list[dict[str, Any]]) -> None:
     """Drop `unless` entries on a cycle through negation (logic.strata), so every generated
     set loads: repaired in place, deterministically, never filtered."""
     from .logic import strata
-    from .model import Rule
+    from .language import Rule
     while True:
         models = [Rule.model_validate(r) for r in rules]
         _, cycles = strata(models)

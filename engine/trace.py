@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from .compile import CompiledPolicySet
 from .fixpoint import fire
-from .model import Case
+from .case import Case
 
 __all__ = ["Firing", "Trace", "build_trace"]
 

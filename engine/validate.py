@@ -102,8 +102,8 @@ def plain_message(e: Mapping[str, Any]) -> str:
     return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
 
 
-# Branch names pydantic puts into error locations (see model.StepOrName): not user keys.
-_UNION_TAGS = frozenset({"Step", "str", "single", "alternatives"})   # and model._one_or_choices
+# Branch names pydantic puts into error locations (see language.StepOrName): not user keys.
+_UNION_TAGS = frozenset({"Step", "str", "single", "alternatives"})   # and language._one_or_choices
 
 
 def _drop_consequences(errors: list[dict]) -> list[dict]:

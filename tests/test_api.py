@@ -97,3 +97,19 @@ def test_every_submodule_is_reachable_as_a_module():
             importlib.import_module(f"friction.{m.name}")
             assert isinstance(getattr(friction, m.name), types.ModuleType), m.name
     assert callable(friction.lint_policy_set) and callable(friction.make_case)
+
+
+def test_friction_model_still_exports_every_model_from_its_home():
+    """model.py was split (vocabulary, language, manifest, case); `from friction.model import X`
+    keeps working for every name it exported, and gives the one class, not a copy."""
+    import friction.model as model
+    exported = {"Attribute", "Case", "CaseSpec", "Catalog", "Cause", "Condition", "Lane", "LintOptions",
+                "Manifest", "METRICS", "OPERATORS", "PolicySet", "Rule", "Scalar", "Step", "Thresholds",
+                "When", "CUSTOMER_VISIBLE", "STAFF_ONLY", "INTERNAL_CHANNEL", "Capacity",
+                "DepartmentCapacity", "ChannelCost", "ChannelChoice", "DaysChoice"}
+    assert set(model.__all__) == exported
+    assert model.Manifest is friction.Manifest and model.Case is friction.Case
+    from friction import case, language, manifest, metrics, vocabulary
+    for name in exported:
+        homes = [m for m in (case, language, manifest, metrics, vocabulary) if name in vars(m)]
+        assert homes and all(getattr(model, name) is getattr(m, name) for m in homes), name

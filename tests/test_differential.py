@@ -226,8 +226,8 @@ def _journeys(cps: friction.CompiledPolicySet, x) -> dict[str, tuple[str, ...]]:
 def test_ints_beyond_64_bits_are_rejected_and_the_engines_agree_at_the_limit():
     # Regression: durable_rules clamps ints to int64, so 2**63 "equalled" 2**63 - 1 there.
     # Such values are now refused on the way in, for cases and conditions alike.
-    assert "64-bit" in friction.model.Attribute(type="int").check(2 ** 63)
-    assert friction.model.Attribute(type="int").check(2 ** 63 - 1) is None
+    assert "64-bit" in friction.manifest.Attribute(type="int").check(2 ** 63)
+    assert friction.manifest.Attribute(type="int").check(2 ** 63 - 1) is None
     with pytest.raises(friction.InputError, match="64-bit"):
         _one_rule("int", {"eq": 2 ** 63})
     cps = _one_rule("int", {"eq": 2 ** 63 - 1})
@@ -253,7 +253,7 @@ def test_a_float_condition_value_written_with_an_exponent_is_accepted():
 def test_ints_beyond_2_53_on_number_attributes_are_rejected():
     # Regression: durable_rules compares an int with a float as doubles, so on a number
     # attribute 9007199254740992.0 equalled 2**53 + 1. Such ints are refused on the way in.
-    assert "compares exactly" in friction.model.Attribute(type="number").check(2 ** 53 + 1)
+    assert "compares exactly" in friction.manifest.Attribute(type="number").check(2 ** 53 + 1)
     with pytest.raises(friction.InputError, match="compares exactly"):
         _one_rule("number", {"eq": 2 ** 53 + 1})
     cps = _one_rule("number", {"eq": 2 ** 53})

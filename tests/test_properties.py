@@ -18,9 +18,10 @@ import friction
 import friction.evaluate
 from friction.errors import InputError
 from friction.load import policy_set_from_data
-from friction.model import CUSTOMER_VISIBLE, Manifest
+from friction.manifest import Manifest
 from friction.replay.compiled import CompiledEngine
 from friction.report import result_to_dict
+from friction.vocabulary import CUSTOMER_VISIBLE
 from friction.testing import attribute_values, cases, personas, policy_sets, scenarios
 
 
@@ -374,7 +375,7 @@ def test_cases_pin_attributes_and_refuse_unknown_ones():
 
 @given(st.data())
 def test_rete_safe_values_stay_inside_what_durable_rules_handles(data):
-    spec = friction.model.Attribute(type=data.draw(st.sampled_from(["int", "number"])))
+    spec = friction.manifest.Attribute(type=data.draw(st.sampled_from(["int", "number"])))
     value = data.draw(attribute_values(spec, rete_safe=True))
     assert friction.testing.is_rete_safe(value, spec.type)
     assert "e" not in json.dumps(value)

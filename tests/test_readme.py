@@ -203,7 +203,7 @@ def test_the_readme_catalog_example_is_valid_for_the_bank():
     the bank's manifest with the bundled catalog's personas (`residence: eea` did not)."""
     import friction
     from friction.catalog import CaseResolver, load_catalog
-    from friction.model import CaseSpec
+    from friction.case import CaseSpec
     block = next(b for b in blocks(README.read_text(encoding="utf-8"))
                  if b.info == "yaml" and b.lines and b.lines[0].startswith("# cases/life-events.yaml"))
     excerpt = yaml.safe_load("\n".join(block.lines))

@@ -8,7 +8,7 @@ import friction
 from friction.errors import InputError
 from friction.measure import measure_steps
 from friction.metrics import COLUMNS, DEFAULT_WEIGHTS, REGISTRY, StepFacts, metric_named
-from friction.model import Manifest
+from friction.manifest import Manifest
 from friction.report import render
 from builders import case, evaluate_one, rule, step, write_set
 

@@ -2,7 +2,7 @@
 customer gets. Cases no alternative fits take the first one, which is rarely meant."""
 from __future__ import annotations
 
-from ..model import Step
+from ..language import Step
 from .context import Context
 
 __all__ = ["check"]

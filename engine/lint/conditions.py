@@ -14,7 +14,8 @@ from itertools import combinations
 from typing import Any, Sequence
 
 from ..logic import TooManyAlternatives, alternatives
-from ..model import LIST_OPERATORS, ORDERED_OPERATORS, Attribute, Condition, Manifest, Rule
+from ..language import LIST_OPERATORS, ORDERED_OPERATORS, Condition, Rule
+from ..manifest import Attribute, Manifest
 
 __all__ = ["Atom", "Domain", "Reasoner", "Terms", "TRUE", "canonical", "dnf", "show", "when_expr"]
 

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..model import PolicySet, Rule, Step
+from ..language import Rule, Step
+from ..manifest import PolicySet
 from .conditions import Reasoner, dnf, when_expr
 from .findings import Finding
 

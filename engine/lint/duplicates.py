@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from ..model import Rule
+from ..language import Rule
 from .conditions import canonical, plain
 from ..judge import POLICY_CAUSES
 from .context import Context, quote

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import InputError, Problem
 from ..catalog import open_catalog
-from ..model import Rule
+from ..language import Rule
 from .conditions import Terms, alternative_steps, as_terms, atoms_of, plain, terms_and, terms_or
 from .context import Context, quote
 from .names import from_problem

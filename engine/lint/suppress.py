@@ -23,7 +23,7 @@ from typing import Literal, Sequence
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import did_you_mean
-from ..model import PolicySet
+from ..manifest import PolicySet
 from .context import rel
 from .findings import CODES, LOAD_CODES, Finding
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..compile import CompiledPolicySet
 from ..errors import InputError
-from ..model import Case
+from ..case import Case
 from ..trace import Trace
 
 __all__ = ["ENGINES", "Engine", "make_engine", "rete_unavailable"]

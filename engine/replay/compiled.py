@@ -3,7 +3,7 @@ in step-dependency order; see friction.fixpoint)."""
 from __future__ import annotations
 
 from ..compile import CompiledPolicySet
-from ..model import Case
+from ..case import Case
 from ..trace import Trace
 
 _NONE: frozenset[int] = frozenset()

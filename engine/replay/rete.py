@@ -16,7 +16,7 @@ Every guard from shared/durable-rules-notes.md is applied here, and only here:
   them), names are unique per process, and big sets are split (~511 rules hang a node);
 - values reach the engine already typed by the manifest (it compares across types as text),
   with ints in 64 bits and, on `number` attributes, within 2**53 (it clamps to int64 and
-  compares ints with floats as doubles; see model.Attribute.check);
+  compares ints with floats as doubles; see manifest.Attribute.check);
 - numbers like 1e-05 are written 1.0e-05 for it (its JSON parser refuses the former).
 """
 from __future__ import annotations
@@ -30,7 +30,8 @@ from typing import Any
 
 from ..compile import CompiledPolicySet, CompiledRule
 from ..errors import EngineError
-from ..model import Case, Condition
+from ..language import Condition
+from ..case import Case
 from ..trace import Trace, build_trace
 
 # Python 3.12+: durable_rules calls utcfromtimestamp on every action.
