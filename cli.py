@@ -95,9 +95,9 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
             blocks = fmt in report.STREAMING_FORMATS
             rows = friction.run_cases(lambda case: encoder.encode(evaluator.row(case)), stream,
                                       workers or friction.default_workers(),
-                                      combine=report.BlockEncoder(fmt, writer.capacity) if blocks else None)
+                                      combine=report.BlockEncoder(fmt) if blocks else None)
             try:
-                for item in shared.progress(rows, "evaluating", size=lambda b: b.cases + len(b.errors)
+                for item in shared.progress(rows, "evaluating", size=lambda b: b.tally.cases + b.tally.errors
                                             if blocks else 1):
                     for p in item.problems if blocks else [item] if isinstance(item, friction.Problem) else ():
                         click.echo(f"error: {p}", err=True)   # every failed case arrives as a Problem

@@ -8,8 +8,9 @@ moves the data and recomputes what a lost worker had. friction only says what a 
   its line number in the catalog, exactly as a local run reports it;
 - the policy set travels as data (its files' bytes, keyed by their content hash) and is
   compiled once per worker process, then reused for every block;
-- each block is parsed, evaluated and encoded in the worker by the same code as a local
-  run (JsonLineResolver, Evaluator.row, RowEncoder), so rows are byte-identical;
+- each block is parsed, evaluated, encoded and tallied in the worker by the same code as a
+  local run (JsonLineResolver, Evaluator.row, RowEncoder, BlockEncoder), so rows are
+  byte-identical and totals the same;
 - a block's rows are written by the worker to `part-NNNNN.jsonl` (temporary file, then
   rename: a recomputed block replaces its file whole, so every case appears once), or sent
   back to be written in catalog order; totals are reduced on the cluster.
@@ -23,8 +24,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -37,16 +37,16 @@ from .catalog import JsonLineResolver, iter_jsonl_blob
 from .measure import tidy_number
 from .metrics import SCORES
 from .rank import Ranking, Tally, attribution_of, rank_groups, ranking_from
-from .report import RowEncoder
+from .report import Block, BlockEncoder, RowEncoder, RowTally
 
-__all__ = ["PolicyBundle", "bundle_policy_set", "compiled_from", "PartResult", "ClusterRun",
+__all__ = ["PolicyBundle", "bundle_policy_set", "compiled_from", "ClusterRun",
            "parse_scheduler", "connect", "evaluate_on_cluster", "rank_on_cluster", "cases_as_jsonl",
            "DEFAULT_BLOCKSIZE"]
 
 DEFAULT_BLOCKSIZE = 16 * 2 ** 20     # bytes of catalog per task: ~40k cases, a few seconds of work
 PART_NAME = "part-{:05d}.jsonl"
 TOTALS_NAME = "totals.json"
-_MESSAGES_PER_PART = 20              # problem lines a block sends back for stderr; every one is a row
+_MESSAGES_PER_PART = 20              # problems a block sends back for stderr; every one is a row
 
 
 # --------------------------------------------------------------------------- the policy set as data
@@ -111,54 +111,28 @@ def _evaluator(bundle: PolicyBundle, engine: str, detail: str) -> Evaluator:
 # --------------------------------------------------------------------------- one block
 
 
-@dataclass
-class PartResult:
-    """What a block sends back: small, whatever the block's size (its rows only when asked)."""
-
-    part: int
-    cases: int = 0
-    errors: int = 0
-    totals: list[float] = field(default_factory=lambda: [0.0] * len(SCORES))
-    flags: Counter = field(default_factory=Counter)
-    messages: list[str] = field(default_factory=list)   # the first problems, for stderr
-    text: str | None = None                              # the rows, when not written by the worker
-    yearly: YearlyLoad | None = None                     # volume-weighted load, when the set gives minutes
-
-
 def _count_lines(block: bytes) -> int:
     return block.count(b"\n")
 
 
 def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: int, catalog: str,
-                    engine: str, detail: str, out_dir: str | None) -> PartResult:
+                    engine: str, detail: str, out_dir: str | None) -> Block:
+    """The block's rows and tally, as a local worker makes them; what goes back is small
+    whatever the block's size: its rows only when the worker does not write them, and its
+    first problems (every one is also a row)."""
     evaluator = _evaluator(bundle, engine, detail)
     resolve = JsonLineResolver(evaluator.cps.manifest, catalog)
     encoder = RowEncoder("jsonl")
-    res = PartResult(part)
-    lines = []
+    rows = []
     for item in iter_jsonl_blob(block, first_line):
         case = resolve(item)
-        if isinstance(case, Problem):
-            row = encoder.encode(case)
-            res.errors += 1
-            if len(res.messages) < _MESSAGES_PER_PART:
-                res.messages.append(str(case))
-        else:
-            row = encoder.encode(evaluator.row(case))
-            res.cases += 1
-            res.totals = [a + b for a, b in zip(res.totals, row.values)]
-            res.flags.update(row.flags)
-            if row.load is not None:   # as RowWriter tallies it in one process
-                if res.yearly is None:
-                    res.yearly = YearlyLoad()
-                res.yearly.add(row.load, row.volume, row.values[-1])
-        lines.append(row.text)
-    text = "".join(t + "\n" for t in lines)
-    if out_dir is None:
-        res.text = text
-    else:
-        _write_part(out_dir, part, text)
-    return res
+        rows.append(case if isinstance(case, Problem) else encoder.encode(evaluator.row(case)))
+    cap = evaluator.cps.manifest.capacity
+    out = BlockEncoder("jsonl", cap if capacity_configured(cap) else None)(rows)
+    if out_dir is not None:
+        _write_part(out_dir, part, out.data)
+        out = out._replace(data=b"")
+    return out._replace(problems=out.problems[:_MESSAGES_PER_PART])
 
 
 def _rank_block(bundle: PolicyBundle, block: bytes, first_line: int, catalog: str, engine: str,
@@ -179,27 +153,22 @@ def _merge_tallies(tallies: list[Tally]) -> Tally:
     return out
 
 
-def _write_part(out_dir: str, part: int, text: str) -> None:
+def _write_part(out_dir: str, part: int, data: bytes) -> None:
     """Temporary file, then rename: a block computed twice (a lost worker) replaces its file."""
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(out_dir)
     final = f"{root.rstrip('/')}/{PART_NAME.format(part)}"
     tmp = f"{final}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with fs.open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
+    with fs.open(tmp, "wb") as f:
+        f.write(data)
     fs.mv(tmp, final)
 
 
-def _merge(parts: list[PartResult]) -> PartResult:
-    total = PartResult(-1)
+def _merge(parts: list[Block]) -> RowTally:
+    total = RowTally(len(SCORES), YearlyLoad())
     for p in parts:
-        total.cases += p.cases
-        total.errors += p.errors
-        total.totals = [a + b for a, b in zip(total.totals, p.totals)]
-        total.flags.update(p.flags)
-        if p.yearly is not None:
-            total.yearly = (total.yearly or YearlyLoad()).merge(p.yearly)
+        total.merge(p.tally)
     return total
 
 
@@ -341,24 +310,23 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
     if out_dir is None:
         for fut in futures:                                   # catalog order, a block at a time
             part = fut.result()
-            messages.extend(part.messages)
+            messages.extend(map(str, part.problems))
             if emit is not None:
-                emit(part.text)
-            part.text = None
+                emit(part.data.decode("utf-8"))
     total = client.submit(_merge, futures).result()           # reduced on a worker
     if out_dir is not None:
         messages = [m for part in client.gather(client.map(_messages_of, futures)) for m in part]
     run = ClusterRun(parts=len(blocks), cases=total.cases, errors=total.errors,
                      totals={k: tidy_number(v) for k, v in zip(SCORES, total.totals)},
                      flags=dict(sorted(total.flags.items())), messages=messages,
-                     yearly=(total.yearly or YearlyLoad()).report(cap) if capacity_configured(cap) else None)
+                     yearly=total.yearly.report(cap) if capacity_configured(cap) else None)
     if out_dir is not None:
         _write_totals(out_dir, run)
     return run
 
 
-def _messages_of(part: PartResult) -> list[str]:
-    return part.messages
+def _messages_of(part: Block) -> list[str]:
+    return [str(p) for p in part.problems]
 
 
 def _write_totals(out_dir: str, run: ClusterRun) -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TextIO
 
 from tabulate import tabulate
@@ -19,7 +20,7 @@ from .measure import tidy_number
 from .metrics import COLUMNS, HEADLINE, METRICS, SCORES, YEARLY_FIGURES
 from .manifest import Capacity
 
-__all__ = ["FORMATS", "STREAMING_FORMATS", "Block", "BlockEncoder", "Encoded", "RowEncoder", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
+__all__ = ["FORMATS", "STREAMING_FORMATS", "Block", "BlockEncoder", "Encoded", "RowEncoder", "RowTally", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
            "problem_row"]
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
@@ -112,22 +113,54 @@ class RowEncoder:
         return Encoded(case["id"], values, kinds, text, data, None, volume, load)
 
 
+@dataclass
+class RowTally:
+    """What is counted of rows as they are written: cases, error rows, the sums of the
+    columns, flags by kind and, with a yearly load, the rows' loads by volume. Tallies of
+    blocks merge by adding (a worker's block into the parent's; a cluster's on a worker)."""
+
+    width: int                          # values per row: the columns summed
+    yearly: YearlyLoad | None = None
+    cases: int = 0
+    errors: int = 0
+    totals: list[float] = field(init=False)
+    flags: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.totals = [0.0] * self.width
+
+    def add(self, row: Encoded) -> None:
+        if row.error is not None:
+            self.errors += 1
+            return
+        self.cases += 1
+        self.totals = [a + b for a, b in zip(self.totals, row.values)]
+        self.flags.update(row.flags)
+        if self.yearly is not None and row.load is not None:
+            self.yearly.add(row.load, row.volume, row.values[-1])
+
+    def merge(self, other: RowTally) -> None:
+        self.cases += other.cases
+        self.errors += other.errors
+        self.totals = [a + b for a, b in zip(self.totals, other.totals)]
+        self.flags.update(other.flags)
+        if self.yearly is not None and other.yearly is not None:
+            self.yearly.merge(other.yearly)
+
+
 class Block(NamedTuple):
     """Rows encoded where they were evaluated (a worker process): their lines as UTF-8, in
     order, and what a RowWriter tallies of them. The parent writes the bytes as they are."""
 
     data: bytes
-    cases: int
-    totals: list[float]
-    flags: Counter
-    errors: list[dict[str, Any]]
-    yearly: YearlyLoad | None
+    tally: RowTally
     problems: list[Problem]   # the error rows' problems, in order (the CLI reports them)
 
 
 class BlockEncoder:
     """`run_cases(..., combine=BlockEncoder(fmt))`: a chunk of encoded rows (Problems in
-    place) into one Block, in the process that evaluated them. Streaming formats only."""
+    place) into one Block, in the process that evaluated them. Streaming formats only; with
+    `capacity`, the rows' loads are tallied by volume (a cluster's totals.json shows them)."""
 
     def __init__(self, fmt: str, capacity: Capacity | None = None, columns: tuple[str, ...] = SCORES):
         if fmt not in STREAMING_FORMATS:
@@ -139,15 +172,15 @@ class BlockEncoder:
         if self._encoder is None:
             self._encoder = RowEncoder(self.fmt, self.columns)
         out = io.StringIO()
-        writer = RowWriter(self.fmt, out, "", "", "", "", self.columns, capacity=self.capacity, header=False)
+        writer = RowWriter(self.fmt, out, "", "", "", "", self.columns, capacity=self.capacity, header=False,
+                           tally_yearly=True)
         problems = []
         for row in rows:
             if isinstance(row, Problem):
                 problems.append(row)
                 row = self._encoder.encode(row)
             writer.add(row)
-        return Block(out.getvalue().encode("utf-8"), writer.cases, writer.totals, writer.flags, writer.errors,
-                     writer.yearly, problems)
+        return Block(out.getvalue().encode("utf-8"), writer.tally, problems)
 
     def __getstate__(self) -> dict[str, Any]:   # the encoder holds a csv writer: made again where used
         return {**self.__dict__, "_encoder": None}
@@ -159,21 +192,20 @@ class RowWriter:
 
     def __init__(self, fmt: str, out: TextIO, policy_set: str, version: str, engine: str, catalog: str,
                  columns: tuple[str, ...] = SCORES, meta: dict[str, Any] | None = None, title: str | None = None,
-                 capacity: Capacity | None = None, header: bool = True):
+                 capacity: Capacity | None = None, header: bool = True, tally_yearly: bool = False):
         """`columns`, `meta` (the JSON document's header) and `title` let rows other than an
         evaluation's (observed journeys) go through the same writers. With `capacity` (a
         manifest's, when it gives minutes or costs) rows' loads are tallied by volume and the
         yearly figures close the document."""
         self.capacity = capacity
-        # Streaming formats have no document to close with the yearly figures: not tallied.
-        self.yearly = YearlyLoad() if capacity is not None and fmt not in STREAMING_FORMATS else None
+        # Streaming formats have no document to close with the yearly figures: not tallied
+        # unless asked (`tally_yearly`: a block whose tally goes on to a cluster's totals).
+        tallied = capacity is not None and (tally_yearly or fmt not in STREAMING_FORMATS)
+        self.tally = RowTally(len(columns), YearlyLoad() if tallied else None)
         self.fmt, self.out, self.columns = fmt, out, columns
         self.meta = meta or {"policy_set": {"name": policy_set, "version": version}, "engine": engine,
                              "catalog": catalog}
         self.title = title or f"{policy_set} {version} × {catalog} ({engine} engine)"
-        self.totals = [0.0] * len(columns)
-        self.flags: Counter[str] = Counter()
-        self.cases = 0
         self.errors: list[dict[str, Any]] = []
         self.kept: list[Encoded] = []
         if fmt == "csv" and header:
@@ -188,12 +220,7 @@ class RowWriter:
             self.kept.append(row)
         if row.error is not None:
             self.errors.append(row.error)
-        else:
-            self.cases += 1
-            self.totals = [a + b for a, b in zip(self.totals, row.values)]
-            self.flags.update(row.flags)
-            if self.yearly is not None and row.load is not None:
-                self.yearly.add(row.load, row.volume, row.values[-1])
+        self.tally.add(row)
 
     def add_block(self, block: Block) -> None:
         """A Block's rows, written as they were encoded, and their tallies."""
@@ -205,12 +232,24 @@ class RowWriter:
             self.out.buffer.write(block.data)
         else:
             self.out.write(block.data.decode("utf-8"))
-        self.cases += block.cases
-        self.totals = [a + b for a, b in zip(self.totals, block.totals)]
-        self.flags.update(block.flags)
-        self.errors.extend(block.errors)
-        if self.yearly is not None and block.yearly is not None:
-            self.yearly.merge(block.yearly)
+        self.tally.merge(block.tally)
+        self.errors.extend(problem_row(p) for p in block.problems)
+
+    @property
+    def cases(self) -> int:
+        return self.tally.cases
+
+    @property
+    def totals(self) -> list[float]:
+        return self.tally.totals
+
+    @property
+    def flags(self) -> Counter:
+        return self.tally.flags
+
+    @property
+    def yearly(self) -> YearlyLoad | None:
+        return self.tally.yearly
 
     def summary(self) -> dict[str, Any]:
         return {"cases": self.cases, "errors": len(self.errors),

@@ -187,7 +187,7 @@ def test_an_interrupted_run_says_how_many_rows_its_partial_file_holds(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         with target as f:
             f.write('{"id": "a"}\n{"id": "b"}\n')
-            writer.cases = 3            # the count ran ahead of the file
+            writer.tally.cases = 3      # the count ran ahead of the file
             raise KeyboardInterrupt
     assert "2 case(s) written to" in interrupted("jsonl", writer, target, str(out))
 
