@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .bundled import package_version
+from .metrics import SNAPSHOT_YEAR
 
 __all__ = ["CI_FORMATS", "Check", "render_checks", "from_findings", "from_test_run", "from_increases",
            "catalog_case_lines", "json_key_lines", "figure"]
@@ -207,7 +208,9 @@ def from_findings(findings: Iterable[Any], policy_set: str) -> list[Check]:
 def from_test_run(run: Any, snap: Any = None, snapshot_file: str | None = None) -> list[Check]:
     """Expectation outcomes (one check per expectation and case) and, with a snapshot, one
     check per case and metric that rose or case that vanished, so a regression fails in
-    JUnit as it does on the terminal."""
+    JUnit as it does on the terminal. Each is on its line of the snapshot file: the case's,
+    or, for a yearly figure (`a year: figure`), the figure's in the `yearly` section (what
+    `friction snapshot` rewrites when the rise is accepted)."""
     checks = []
     for o in run.outcomes:
         details = "\n".join(f"{what}: expected {exp}, actual {act}" for what, exp, act in o.failures)
@@ -218,10 +221,12 @@ def from_test_run(run: Any, snap: Any = None, snapshot_file: str | None = None) 
     if snap is not None:
         suite = snapshot_file or "snapshot"
         lines = json_key_lines(snapshot_file) if snapshot_file else {}
+        year_lines = json_key_lines(snapshot_file, within="yearly") if snapshot_file else {}
         for cid, metric, was, now in snap.regressions:
             checks.append(Check(suite=suite, name=f"{cid}: {metric}", outcome=FAIL, code="snapshot-regression",
                                 message=f"{cid}: {metric} rose {figure(was)} → {figure(now)} since the snapshot",
-                                file=snapshot_file, line=lines.get(cid)))
+                                file=snapshot_file,
+                                line=year_lines.get(metric) if cid == SNAPSHOT_YEAR else lines.get(cid)))
         for cid in snap.missing:
             checks.append(Check(suite=suite, name=f"{cid}: in the catalog", outcome=FAIL, code="snapshot-missing",
                                 message=f"{cid}: in the snapshot but no longer in the catalog",
@@ -268,19 +273,42 @@ def catalog_case_lines(loaded: Any) -> dict[str, int]:
     return lines
 
 
-def json_key_lines(path: str) -> dict[str, int]:
-    """Line of each `"key": {` in a JSON file written with one key per line (a snapshot)."""
+def json_key_lines(path: str, within: str | None = None) -> dict[str, int]:
+    """Line of each `"key": {` in a JSON file written with one key per line (a snapshot);
+    with `within`, line of each key of the top-level object of that name, whatever its
+    value (the figures of a snapshot's `yearly` section)."""
     lines: dict[str, int] = {}
+    top = inner = None   # indentation of the top-level keys, and of the keys of `within`
+    entered = False
     try:
         with open(path, encoding="utf-8") as f:
             for n, text in enumerate(f, 1):
                 s = text.strip()
-                if s.startswith('"') and s.endswith("{"):
-                    try:
-                        key = json.loads(s[:s.rindex(":")])
-                    except ValueError:
-                        continue
-                    lines.setdefault(key, n)
+                key = _key(s) if s.startswith('"') else None
+                if key is None:
+                    continue
+                indent = text[:len(text) - len(text.lstrip())]
+                top = indent if top is None else top
+                if within is None:
+                    if s.endswith("{"):
+                        lines.setdefault(key, n)
+                elif not entered:
+                    entered = indent == top and key == within and s.endswith("{")
+                elif len(indent) <= len(top):
+                    break   # the next top-level key: `within` is over
+                else:
+                    inner = indent if inner is None else inner
+                    if indent == inner:
+                        lines.setdefault(key, n)
     except OSError:
         pass
     return lines
+
+
+def _key(s: str) -> str | None:
+    """The key a `"key": value` line starts with (a JSON string: colons and quotes escaped)."""
+    try:
+        key, _ = json.JSONDecoder().raw_decode(s)
+    except ValueError:
+        return None
+    return key if isinstance(key, str) else None

@@ -36,7 +36,7 @@ from .judge import FLAG_KINDS
 from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path
 from .validate import validate_model
 from .measure import customer_visible, tidy_number
-from .metrics import METRIC_ALIASES, SCORES
+from .metrics import METRIC_ALIASES, SCORES, SNAPSHOT_YEAR
 from .vocabulary import Strict
 from .manifest import Capacity, FiniteFloat
 
@@ -456,9 +456,6 @@ def snapshot(evaluation: Evaluation, policy_set_path: str, catalog_path: str) ->
         "cases": dict(sorted(_by_id(evaluation).items())),
         **({"yearly": yearly} if yearly is not None else {}),
     }
-
-
-SNAPSHOT_YEAR = "a year"   # what a yearly figure's regression names in place of a case
 
 
 def _yearly_figures(evaluation: Evaluation) -> dict[str, float] | None:

@@ -12,7 +12,7 @@ from .errors import InputError, did_you_mean
 
 __all__ = ["Metric", "REGISTRY", "METRICS", "SCORES", "EFFORT", "COLUMNS", "METRIC_ALIASES",
            "DEFAULT_WEIGHTS", "HEADLINE", "StepFacts", "metric_named", "column_of", "Yearly", "YEARLY",
-           "YEARLY_FIGURES"]
+           "YEARLY_FIGURES", "SNAPSHOT_YEAR"]
 
 Side = Literal["customer", "staff", "both"]
 
@@ -86,6 +86,7 @@ YEARLY: tuple[Yearly, ...] = (
     Yearly("yearly_cost", "cost/yr", "staff", "cost", 1, "Σ volume × cost"),
 )
 YEARLY_FIGURES: tuple[str, ...] = tuple(y.name for y in YEARLY)
+SNAPSHOT_YEAR = "a year"   # what a yearly figure's snapshot regression names in place of a case
 
 EFFORT = "effort"   # Σ weight × metric: not a metric of its own, but compared like one
 METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY)

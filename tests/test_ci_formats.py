@@ -128,6 +128,33 @@ def test_snapshot_regressions_fail_in_every_format(snapshot_of_bank, snapshot_ri
         assert failed_names(junit_cases(out)[1]) == expected
 
 
+def snapshot_line(lock: Path, cid: str, m: str) -> int:
+    """Counted here from the file's text: the line of the case's `"id": {`, or, for a yearly
+    figure, of `"figure":` after the `"yearly": {` line."""
+    text = lock.read_text(encoding="utf-8").splitlines()
+    if cid != "a year":
+        return next(i for i, x in enumerate(text, 1) if x.strip() == json.dumps(cid) + ": {")
+    start = text.index('  "yearly": {')
+    return next(i for i, x in enumerate(text[start:], start + 1) if x.strip().startswith(json.dumps(m) + ":"))
+
+
+def test_every_snapshot_regression_is_on_its_line_of_the_snapshot(snapshot_of_bank, snapshot_rises, tmp_path):
+    """A yearly figure's regression (`a year: department_hours.Mortgages`) is on the figure's
+    line of the snapshot's yearly section, as a case's is on the case's line: the line
+    `friction snapshot` rewrites when the rise is accepted. Was: no line at all."""
+    want = {f"{cid}: {m}": snapshot_line(snapshot_of_bank, cid, m) for cid, m in snapshot_rises}
+    assert any(name.startswith("a year: ") for name in want)
+    junit = tmp_path / "j.xml"
+    run("test", DRAFT, "--snapshot", snapshot_of_bank, "--junit", junit)
+    _, cases = junit_cases(junit.read_text(encoding="utf-8"))
+    failed = {tc.get("name"): (tc.get("file"), tc.get("line")) for tc in cases if tc.find("failure") is not None}
+    assert failed == {name: (str(snapshot_of_bank), str(line)) for name, line in want.items()}
+    github = run("test", DRAFT, "--snapshot", snapshot_of_bank, "--format", "github").stdout
+    lines = {re.search(r"title=([^:]*)::", x).group(1).replace("%3A", ":").replace("%2C", ","):
+             int(re.search(r"line=(\d+),", x).group(1)) for x in github.splitlines() if x.startswith("::")}
+    assert lines == want
+
+
 def test_expectation_failures_and_passes_in_junit_and_tap(tmp_path):
     exp = tmp_path / "expectations.yaml"
     exp.write_text(json.dumps({"policy_set": str(ROOT / BANK), "catalog": str(ROOT / CATALOG), "expectations": [
