@@ -71,8 +71,9 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
 
     Exit 0 when every case was evaluated, 2 on bad input. A bad case is reported on stderr
     (and as an error row in jsonl/csv) and every other case is still evaluated and written.
-    With --scheduler, the catalog is evaluated on a Dask cluster (JSON Lines rows; -o names
-    a folder for one file per block plus totals.json)."""
+    With --scheduler, the catalog is evaluated on a Dask cluster: -o names a folder for one
+    JSON Lines file per block plus totals.json; without -o, the rows come back and are
+    printed as without --scheduler, in any format."""
     fmt = fmt or shared.FORMAT_BY_SUFFIX.get(Path(output).suffix.lower() if output else "", "table")
     if scheduler:
         return _evaluate_on_cluster(shared.policy_set_path(policy_set), shared.catalog_path(catalog), fmt, detail,
@@ -143,15 +144,31 @@ def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | 
                          engine_name: str, scheduler: str, blocksize: int) -> None:
     from friction import cluster
 
-    if fmt not in ("table", "jsonl"):   # table is the default: on a cluster rows are JSON Lines
-        raise friction.InputError(f"--scheduler writes JSON Lines rows; --format {fmt} is not available there")
+    if output and fmt not in ("table", "jsonl"):   # table is the default: parts are JSON Lines
+        raise friction.InputError(f"--scheduler -o writes a folder of JSON Lines parts; --format {fmt} is "
+                                  "not available there (without -o it is printed)")
     source, name, problems = _cluster_source(policy_set, catalog)
+    encoder, rows = report.RowEncoder(fmt), []
+
+    def keep(text: str) -> None:   # split at "\n" only: a row may hold U+2028, a line break to splitlines
+        rows.extend(encoder.encode(json.loads(line)) for line in text.split("\n")[:-1])
+
     with cluster.connect(scheduler) as client:
         run = cluster.evaluate_on_cluster(
-            client, policy_set, source, name, engine=engine_name, detail=detail or "summary",
-            out_dir=output, blocksize=blocksize, emit=None if output else lambda t: click.echo(t, nl=False))
+            client, policy_set, source, name, engine=engine_name,
+            detail=detail or ("full" if fmt == "json" else "summary"), out_dir=output, blocksize=blocksize,
+            emit=None if output else (lambda t: click.echo(t, nl=False)) if fmt == "jsonl" else keep)
     for m in run.messages:
         click.echo(f"error: {m}", err=True)
+    if not output and fmt != "jsonl":
+        # what one process prints: the rows sent back, and the yearly figures reduced on the cluster
+        with shared.Stdout() as out:
+            writer = report.RowWriter(fmt, out, run.policy_set, run.version, engine_name, name)
+            for row in rows:
+                writer.add(row)
+            for p in problems:   # a YAML catalog's invalid cases, reported before the run
+                writer.add(encoder.encode(p))
+            writer.close(yearly=run.yearly)
     if output:
         click.echo(f"wrote {run.parts} part(s) and totals.json to {output}: {run.cases} cases, "
                    f"{run.errors} error row(s)", err=True)

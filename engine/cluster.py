@@ -231,6 +231,8 @@ class ClusterRun:
     flags: dict[str, int]
     messages: list[str]        # the first problems of each block (every one is also a row)
     yearly: dict[str, Any] | None = None   # the yearly figures (capacity.YearlyLoad.report), as one process gives
+    policy_set: str = ""       # the set's name and version, as reports title them
+    version: str = ""
 
 
 def _blocks(client: Any, catalog: str | bytes, blocksize: int) -> list[Any]:
@@ -291,7 +293,8 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
     files fail before anything is sent."""
     import dask
 
-    cap = compile_policy_set(load_policy_set(policy_set)).manifest.capacity   # bad input fails here, with its real paths
+    manifest = compile_policy_set(load_policy_set(policy_set)).manifest   # bad input fails here, with its real paths
+    cap = manifest.capacity
     bundle = bundle_policy_set(policy_set)
     shipped = _in_graph(bundle)
     blocks = _blocks(client, catalog, blocksize)
@@ -319,7 +322,8 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
     run = ClusterRun(parts=len(blocks), cases=total.cases, errors=total.errors,
                      totals={k: tidy_number(v) for k, v in zip(SCORES, total.totals)},
                      flags=dict(sorted(total.flags.items())), messages=messages,
-                     yearly=total.yearly.report(cap) if capacity_configured(cap) else None)
+                     yearly=total.yearly.report(cap) if capacity_configured(cap) else None,
+                     policy_set=manifest.name, version=manifest.version)
     if out_dir is not None:
         _write_totals(out_dir, run)
     return run

@@ -79,8 +79,9 @@ class RowEncoder:
         return self._buf.getvalue()
 
     def encode(self, row: Row | dict[str, Any] | Problem) -> Encoded:
-        if isinstance(row, Problem):
-            err = problem_row(row)
+        """`row` may also be a row read back from JSON Lines, an error row included."""
+        if isinstance(row, Problem) or (isinstance(row, dict) and "error" in row):
+            err = problem_row(row) if isinstance(row, Problem) else row
             text = None
             if self.fmt == "jsonl":
                 text = json.dumps(err, ensure_ascii=False)

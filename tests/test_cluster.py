@@ -158,9 +158,38 @@ def test_bad_scheduler_addresses_are_one_line_errors(address, message):
 
 
 def test_cli_local_cluster_on_the_bundled_bank_equals_one_process():
+    """Without -o and --format, one process prints the table with the yearly footer: so does
+    the cluster. Was: JSON Lines rows, the yearly figures computed and not printed."""
     res = CliRunner().invoke(cli.main, ["evaluate", BANK, "--scheduler", "local:1"])
     assert res.exit_code == 0, res.output
-    assert res.stdout == CliRunner().invoke(cli.main, ["evaluate", BANK, "--format", "jsonl"]).stdout
+    assert res.stdout == CliRunner().invoke(cli.main, ["evaluate", BANK]).stdout
+    assert "Both sides of the stage, per year" in res.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json", "csv", "jsonl"])
+def test_cli_cluster_without_output_prints_what_one_process_prints(client, fmt):
+    """Every format, yearly figures included (the table's and Markdown's footer, the JSON
+    document's yearly section), the rows from several blocks."""
+    args = ["evaluate", BANK, "--format", fmt]
+    one = CliRunner().invoke(cli.main, args)
+    dask = CliRunner().invoke(cli.main, [*args, "--scheduler", client.scheduler.address, "--blocksize", "2048"])
+    assert one.exit_code == dask.exit_code == 0, dask.output
+    assert dask.stdout == one.stdout
+    if fmt in ("table", "markdown"):
+        assert "Both sides of the stage, per year" in one.stdout
+    elif fmt == "json":
+        assert json.loads(one.stdout)["yearly"]["departments"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_cli_cluster_prints_error_rows_and_counts_as_one_process(client, workload, fmt):
+    policy, catalog = workload
+    one = CliRunner().invoke(cli.main, ["evaluate", policy, catalog, "--format", fmt])
+    dask = CliRunner().invoke(cli.main, ["evaluate", policy, catalog, "--format", fmt,
+                                         "--scheduler", client.scheduler.address, "--blocksize", "100000"])
+    assert one.exit_code == dask.exit_code == 2          # the planted bad lines
+    assert dask.stdout == one.stdout and dask.stderr == one.stderr
+    assert "4 case(s) could not be evaluated" in one.stdout + one.stderr
 
 
 def test_rank_on_the_cluster_equals_rank_in_one_process(client, workload):
