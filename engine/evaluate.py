@@ -8,17 +8,18 @@ import json
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from .capacity import CaseLoad, YearlyLoad, capacity_configured, case_load, yearly_load
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
-from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_kinds, judge
+from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_counts, judge, kinds_of
+from .kernel import Kernel
 from .load import load_policy_set
 from .catalog import LoadedCatalog, iter_cases, open_catalog
-from .measure import Metrics, effort_score, measure, measure_ids, tidy_number, totals
-from .metrics import METRICS
+from .measure import Metrics, effort_of, effort_score, measure, measure_ids, tidy_number, totals
+from .metrics import METRICS, StepFacts
 from .case import Case
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
@@ -166,7 +167,9 @@ class Row:
 
 
 _CASE_FIELDS = ("id", "event", "persona", "channel", "attributes")
-_METRIC_KEYS = tuple(json.dumps(m) + ": " for m in METRICS)
+# the metrics and the effort key of a summary row, for `%` with the metric values (ints and
+# finite floats: %r gives what json.dumps gives)
+_METRICS_FORMAT = '"metrics": {' + ", ".join(json.dumps(m).replace("%", "%%") + ": %r" for m in METRICS) + '}, "effort": '
 DETAILS = ("full", "summary")
 
 
@@ -206,6 +209,7 @@ class Evaluator:
         self._with_load = loads and capacity_configured(cps.manifest.capacity)
         self._loads = loads
         self._action_json = [json.dumps(a, ensure_ascii=False) for a in cps.actions]
+        self._kernel = Kernel(cps, self._policy_rules, cps.manifest.thresholds.silent_wait_days)
 
     # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
     # host is per process) and the caches are made again on the receiving side.
@@ -246,12 +250,8 @@ class Evaluator:
                cps.choices(trace.case), cps.signature(trace.case))
         hit = self._values.get(key)
         if hit is None:
-            facts = cps.case_facts(trace.case)
-            o = order_steps(cps, trace, facts)
-            kept = trace.without(self._policy_rules).step_ids
-            metrics = measure_ids(cps, o, trace.case.channel,
-                                  {s for s in o.ordered if s not in kept}, facts)
-            hit = (*(metrics[m] for m in METRICS), effort_score(metrics, cps.manifest.weights))
+            values = self._measured(trace, cps.case_facts(trace.case))[1]
+            hit = (*values, effort_of(values, cps.manifest.weights))
             if len(self._values) >= 4 * self._cache_size:
                 self._values.clear()
             self._values[key] = hit
@@ -289,30 +289,47 @@ class Evaluator:
         JourneyStep, Flag or Journey objects (the hot path of a batch run)."""
         cps = self.cps
         facts = cps.case_facts(trace.case)
-        o = order_steps(cps, trace, facts)
-        made = trace.step_ids - trace.without(self._policy_rules).step_ids
-        ordered = o.ordered
-        steps = [facts[s] for s in ordered]
-        metrics = measure_ids(cps, o, trace.case.channel, made, facts)
-        effort = effort_score(metrics, cps.manifest.weights)
-        kinds = flag_kinds(cps, steps, trace.case.channel, metrics)
+        ordered, values, repeated, silent = self._measured(trace, facts)
+        manifest = cps.manifest
+        effort = effort_of(values, manifest.weights)
+        kinds = kinds_of(manifest, values, repeated, silent)
         counts: dict[str, int] = {}
         for k in kinds:
             counts[k] = counts.get(k, 0) + 1
         load = None
         if self._with_load:
-            required = o.required
-            load = case_load(steps, [(required[s][0][0],) if len(required[s]) == 1
-                                     else tuple(sorted({rid for rid, _ in required[s]})) for s in ordered])
-        values = metrics.values()
+            load = case_load([facts[s] for s in ordered], self._required_by(trace.fired, ordered))
         # json.dumps(CaseResult.summary())[1:-1], from pieces encoded once per set: ints and
         # finite floats encode as their repr, as json does
         action = self._action_json
         fragment = "".join((
-            '"metrics": {', ", ".join([k + repr(v) for k, v in zip(_METRIC_KEYS, values)]),
-            '}, "effort": ', repr(effort), ', "journey": [', ", ".join([action[s] for s in ordered]),
+            _METRICS_FORMAT % values, repr(effort), ', "journey": [', ", ".join([action[s] for s in ordered]),
             '], "flags": {', ", ".join([f'"{k}": {n}' for k, n in sorted(counts.items())]), "}"))
         return Outcome((*values, effort), kinds, fragment, load)
+
+    def _measured(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
+        """The journey order (step ids), the metric values (METRICS order), and the flag
+        counts the metrics do not hold (judge.kinds_of): in one pass when the set allows
+        (friction.kernel), else by the general path it must equal."""
+        fast = self._kernel.summarize(trace.fired, trace.case.channel, facts)
+        if fast is not None:
+            return fast
+        cps = self.cps
+        o = order_steps(cps, trace, facts)
+        made = trace.step_ids - trace.without(self._policy_rules).step_ids
+        metrics = measure_ids(cps, o, trace.case.channel, made, facts)
+        repeated, silent = flag_counts(cps.manifest, [facts[s] for s in o.ordered])
+        return o.ordered, metrics.values(), repeated, silent
+
+    def _required_by(self, fired: frozenset[int], ordered: list[int]) -> list[tuple[str, ...]]:
+        """The ids of the rules that required each step (sorted), in journey order."""
+        rules = self.cps.rules
+        by: dict[int, list[str]] = {}
+        for i in sorted(fired):   # rule indices sort as rule ids do
+            rid = rules[i].id
+            for s in rules[i].requires:   # a rule's `requires` holds each step once
+                by.setdefault(s, []).append(rid)
+        return [tuple(by[s]) for s in ordered]
 
     def _remember(self, key: tuple, out: Outcome) -> Outcome:
         # the key's set of rules and the row's text are what grow with the set; the rest of

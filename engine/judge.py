@@ -11,10 +11,10 @@ from typing import Sequence
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
 from .measure import Metrics, ask_items, customer_acts, customer_visible, step_items
-from .metrics import StepFacts
+from .metrics import METRICS, StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
-__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
+__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "flag_counts", "kinds_of", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
 
 POLICY_CAUSES = frozenset({Cause.policy, Cause.practice})
 FLAG_KINDS = ("policy-made", "channel-switch", "repeated-ask", "handoffs", "silent-wait", "limit")
@@ -138,7 +138,13 @@ def flag_kinds(cps: CompiledPolicySet, steps: Sequence[StepFacts], start_channel
     """The kinds of the flags `judge` raises on a journey (its steps' facts in journey
     order), in judge's order, without building the flags: what summary rows and totals
     need. Each count follows judge's rule for that kind."""
-    manifest = cps.manifest
+    return kinds_of(cps.manifest, metrics.values(), *flag_counts(cps.manifest, steps))
+
+
+def flag_counts(manifest, steps: Sequence[StepFacts]) -> tuple[int, int]:
+    """What flag kinds need beside the metrics, from a journey's step facts in journey
+    order: the information items the customer acts on more than once (repeated-ask), and
+    the steps waiting past the threshold with no word (silent-wait)."""
     asked: dict[str, int] = {}
     silent = 0
     wait = manifest.thresholds.silent_wait_days
@@ -148,10 +154,20 @@ def flag_kinds(cps: CompiledPolicySet, steps: Sequence[StepFacts], start_channel
         if asks and lane in _VISIBLE and not (informs and lane == _FRONTSTAGE):   # the customer acts
             for item in step_items(asks):
                 asked[item] = asked.get(item, 0) + 1
-    repeated = sum(1 for k in asked.values() if k > 1)
-    handoffs = 1 if metrics.handoffs > manifest.thresholds.handoffs else 0
-    limits = sum(1 for metric, bound in manifest.limits.items() if metrics[metric] > bound)
-    counts = (metrics.policy_steps, metrics.channel_switches, repeated, handoffs, silent, limits)
+    return sum(1 for k in asked.values() if k > 1), silent
+
+
+_INDEX = {m: i for i, m in enumerate(METRICS)}
+
+
+def kinds_of(manifest, values: Sequence[float], repeated_items: int, silent_waits: int) -> tuple[str, ...]:
+    """flag_kinds from the metric values (registry order, METRICS) and what they do not
+    hold: the information items the customer is asked for more than once, and the steps
+    waiting past the threshold with no word."""
+    handoffs = 1 if values[_INDEX["handoffs"]] > manifest.thresholds.handoffs else 0
+    limits = sum(1 for metric, bound in manifest.limits.items() if values[_INDEX[metric]] > bound)
+    counts = (values[_INDEX["policy_steps"]], values[_INDEX["channel_switches"]], repeated_items, handoffs,
+              silent_waits, limits)
     return tuple(kind for kind, n in zip(FLAG_KINDS, counts) for _ in range(n))
 
 

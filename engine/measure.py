@@ -16,7 +16,7 @@ from .metrics import METRICS, REGISTRY, StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
 from .case import Case
 
-__all__ = ["Metrics", "StepFacts", "measure", "measure_ids", "measure_steps", "ask_items", "step_items", "effort_score",
+__all__ = ["Metrics", "StepFacts", "measure", "measure_ids", "measure_steps", "ask_items", "step_items", "effort_score", "effort_of",
            "totals", "customer_visible", "customer_acts", "tidy_number"]
 
 
@@ -204,7 +204,15 @@ def tidy_number(x: float) -> float:
 
 
 def effort_score(metrics: Metrics, weights: Mapping[str, float]) -> float:
-    return tidy_number(sum([w * getattr(metrics, m) for m, w in weights.items()]))
+    return effort_of(metrics.values(), weights)
+
+
+_INDEX = {m: i for i, m in enumerate(METRICS)}
+
+
+def effort_of(values: Sequence[float], weights: Mapping[str, float]) -> float:
+    """The effort score of metric values given in registry order (METRICS)."""
+    return tidy_number(sum([w * values[_INDEX[m]] for m, w in weights.items()]))
 
 
 def totals(all_metrics: Iterable[Metrics]) -> dict[str, float]:

@@ -103,3 +103,45 @@ def test_the_outcome_cache_keeps_to_its_byte_budget_and_rows_stay_the_same():
     one = friction.Evaluator(cps, cache_bytes=0)   # keeps only the newest outcome
     for c in cases:
         assert one.row(c).as_dict() == roomy.row(c).as_dict() and len(one._cache) == 1
+
+
+def _general_summary(evaluator: friction.Evaluator, trace) -> tuple:
+    """journey.order_steps, Trace.without, measure_ids and judge.flag_counts: the general path."""
+    from friction.journey import order_steps
+    from friction.judge import flag_counts
+    from friction.measure import measure_ids
+    cps = evaluator.cps
+    facts = cps.case_facts(trace.case)
+    o = order_steps(cps, trace, facts)
+    made = trace.step_ids - trace.without(evaluator._policy_rules).step_ids
+    values = measure_ids(cps, o, trace.case.channel, made, facts).values()
+    return (o.ordered, values, *flag_counts(cps.manifest, [facts[s] for s in o.ordered]))
+
+
+@given(scenarios(), st.data())
+def test_the_one_pass_kernel_equals_the_general_path(scenario, data):
+    manifest, files, case_list = scenario
+    cps = friction.compile_policy_set(policy_set_from_data(manifest, files))
+    note(cps.source)
+    evaluator = friction.Evaluator(cps, detail="summary")
+    removed = frozenset(data.draw(st.sets(st.sampled_from(range(len(cps.rules)))), label="removed"))
+    for case in case_list:
+        trace = evaluator.replay(case)
+        for t in (trace, trace.without(removed)):
+            fast = evaluator._kernel.summarize(t.fired, case.channel, cps.case_facts(case))
+            if fast is not None:
+                assert tuple(fast) == _general_summary(evaluator, t)
+
+
+def test_the_one_pass_kernel_takes_every_journey_of_the_bank_and_its_draft():
+    for name in (DEFAULT_POLICY_SET, "policies/bank-draft"):
+        cps = friction.compile_policy_set(friction.load_policy_set(bundled_path(name)))
+        evaluator = friction.Evaluator(cps, detail="summary")
+        n = 0
+        for case in friction.open_catalog(bundled_path(DEFAULT_CATALOG), cps.manifest):
+            trace = evaluator.replay(case)
+            fast = evaluator._kernel.summarize(trace.fired, case.channel, cps.case_facts(case))
+            assert fast is not None, case.id
+            assert tuple(fast) == _general_summary(evaluator, trace), case.id
+            n += 1
+        assert n > 10

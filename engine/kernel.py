@@ -1,0 +1,240 @@
+"""A new outcome's journey order, metrics and flag counts in one pass over small ints.
+
+The general path (journey.order_steps, Trace.depth and Trace.without, measure_ids,
+judge.flag_counts) handles every policy set. For the common case a compiled set can do
+part of its work once: when every rule fires in one way (no `unless`, at most one
+alternative testing steps) and no rules chain in a cycle, taking the fired rules in
+step-dependency order (logic.chain_order) settles depths and the policy-made steps in one
+pass each, and each step's facts are read from flat tuples made once per set of facts.
+`summarize` returns None when a journey is outside that case, or when `after` closes a
+cycle with chain edges (journey.order_steps then drops chain edges); the caller takes the
+general path. Tests check that both paths give the same answers on generated sets."""
+from __future__ import annotations
+
+from bisect import insort
+from typing import NamedTuple, Sequence
+
+from .compile import CompiledPolicySet
+from .logic import chain_order
+from .measure import step_items
+from .metrics import StepFacts
+from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
+
+__all__ = ["Kernel", "Summary"]
+
+
+class Summary(NamedTuple):
+    ordered: list[int]                  # step ids in journey order
+    values: tuple[float, ...]           # METRICS, in registry order
+    repeated_items: int                 # information items the customer is asked for more than once
+    silent_waits: int                   # steps waiting past the threshold with no word
+
+
+_CUSTOMER = Lane.customer.value
+_FRONTSTAGE = Lane.frontstage.value
+_VISIBLE = frozenset(l.value for l in CUSTOMER_VISIBLE)
+_STAFF = frozenset(l.value for l in STAFF_ONLY)
+
+
+class Kernel:
+    """What the one-pass path reads, made once per compiled set."""
+
+    def __init__(self, cps: CompiledPolicySet, policy_rules: frozenset[int], silent_wait_days: float):
+        rules = cps.rules
+        self.applies = not cps.ambiguous
+        rank = [0] * len(rules)
+        cyclic: set[int] = set()
+        for pos, (group, cycle) in enumerate(chain_order(
+                rules, lambda r: {s for alt in r.alternatives for s in alt}, lambda r: r.requires)):
+            for r in group:
+                rank[r.index] = pos
+                if cycle:
+                    cyclic.add(r.index)
+        self.rank = rank
+        self.cyclic = frozenset(cyclic)
+        # what a fired rule fired on: its one alternative's steps (Trace.matched)
+        self.needs = tuple(r.alternatives[0] if len(r.alternatives) == 1 else () for r in rules)
+        self.requires = cps.rule_requires
+        self.after = cps.step_after
+        self.policy = policy_rules
+        self.wait = silent_wait_days
+        self._rows: dict[int, tuple[Sequence[StepFacts], list[tuple]]] = {}
+
+    def rows(self, facts: Sequence[StepFacts]) -> tuple[list[tuple], list[str], list[str]]:
+        """Each step id's facts as one flat tuple, with what the pass asks of it decided;
+        and each step id's department and channel (the order's tie-break reads them)."""
+        hit = self._rows.get(id(facts))
+        if hit is None or hit[0] is not facts:
+            if len(self._rows) > 256:
+                self._rows.clear()
+            out = []
+            for f in facts:
+                # 0: staff-only; 1: the customer acts; 2: on the customer path, an `informs`
+                # message; 3: anywhere else
+                kind = (0 if f.lane in _STAFF else 3 if f.lane not in _VISIBLE
+                        else 2 if f.informs and f.lane == _FRONTSTAGE else 1)
+                out.append((f.department, f.channel, kind, f.lane == _CUSTOMER, f.channel != INTERNAL_CHANNEL,
+                            tuple(step_items(f.asks)), float(f.days), f.fee, f.minutes, f.customer_minutes, f.cost,
+                            f.days > self.wait and not f.informs))
+            hit = self._rows[id(facts)] = (facts, (out, [f.department for f in facts], [f.channel for f in facts]))
+        return hit[1]
+
+    def summarize(self, fired: frozenset[int], start_channel: str, facts: Sequence[StepFacts]) -> Summary | None:
+        if not self.applies or (self.cyclic and not self.cyclic.isdisjoint(fired)):
+            return None
+        rank, needs, requires = self.rank, self.needs, self.requires
+        order = sorted(fired, key=rank.__getitem__)
+        # depth: a rule's steps sit one below the deepest step it fired on; in dependency
+        # order every rule that can require those steps came first
+        depth: dict[int, int] = {}
+        get = depth.get
+        for i in order:
+            nd = needs[i]
+            if nd:
+                d = 0
+                for n in nd:
+                    x = depth[n]
+                    if x >= d:
+                        d = x + 1
+            else:
+                d = 0
+            for t in requires[i]:
+                x = get(t)
+                if x is None or x > d:
+                    depth[t] = d
+        # dependency edges: `after` within the journey, and chain edges down the chain
+        into: dict[int, list[int]] = {}
+        succs: dict[int, list[int]] = {}
+        after = self.after
+        for s in depth:
+            succs[s] = []
+            ps = into[s] = []
+            for p in after[s]:
+                if p in depth:
+                    ps.append(p)
+        for i in order:
+            nd = needs[i]
+            if nd:
+                for t in requires[i]:
+                    dt = depth[t]
+                    ps = into[t]
+                    for n in nd:
+                        if dt > depth[n] and n not in ps:
+                            ps.append(n)
+        ready = []
+        indegree: dict[int, int] = {}
+        for s, ps in into.items():
+            indegree[s] = len(ps)
+            if ps:
+                for p in ps:
+                    succs[p].append(s)
+            else:
+                ready.append(s)
+        rows, dept_of, channel_of = self.rows(facts)
+        # Kahn's order with journey.order_steps' tie-break: the same department as the step
+        # placed before, then the same channel, then the smallest id
+        ordered: list[int] = []
+        if ready:
+            ready.sort()
+            s = ready[0]
+            while True:
+                ready.remove(s)
+                ordered.append(s)
+                for b in succs[s]:
+                    indegree[b] -= 1
+                    if not indegree[b]:
+                        insort(ready, b)
+                if len(ready) < 2:
+                    if not ready:
+                        break
+                    s = ready[0]
+                    continue
+                dept, channel = dept_of[s], channel_of[s]
+                pick = [x for x in ready if dept_of[x] == dept] or ready
+                for s in pick:
+                    if channel_of[s] == channel:
+                        break
+                else:
+                    s = pick[0]
+        if len(ordered) < len(into):
+            return None   # `after` closes a cycle with chain edges: journey.order_steps drops those
+        # policy-made: the steps no rule left without policy and practice rules requires
+        policy = self.policy
+        kept: set[int] = set()
+        for i in order:
+            if i not in policy:
+                nd = needs[i]
+                if not nd or all(n in kept for n in nd):
+                    kept.update(requires[i])
+        # the metrics, as measure._measure defines them (sums in journey order), and the
+        # flag counts judge.flag_kinds makes
+        customer = staff = handoffs = switches = staff_handoffs = silent = made = 0
+        fees = minutes = customer_minutes = cost = elapsed = 0.0
+        finish: dict[int, float] = {}
+        departments, path_depts, path_channels = set(), set(), set()
+        asked: dict[str, int] = {}
+        rekeyed: dict[str, int] = {}
+        last_dept = None
+        last_channel = start_channel
+        for s in ordered:
+            dept, channel, kind, is_customer, external, items, days, fee, staff_min, customer_min, step_cost, waits \
+                = rows[s]
+            if s not in kept:
+                made += 1
+            if after[s]:
+                start = 0.0
+                for p in after[s]:
+                    x = finish.get(p)
+                    if x is not None and x > start:
+                        start = x
+                days += start
+            finish[s] = days
+            if days > elapsed:
+                elapsed = days
+            if waits:
+                silent += 1
+            departments.add(dept)
+            fees += fee
+            minutes += staff_min
+            customer_minutes += customer_min
+            cost += step_cost
+            if kind == 0:
+                staff += 1
+                for p in into[s]:
+                    if dept_of[p] != dept:
+                        staff_handoffs += 1
+                for item in items:
+                    rekeyed[item] = rekeyed.get(item, 0) + 1
+                continue
+            if kind == 3:
+                continue
+            if is_customer:
+                customer += 1
+            if dept != last_dept:
+                if last_dept is not None:
+                    handoffs += 1
+                last_dept = dept
+                path_depts.add(dept)
+            if external:
+                path_channels.add(channel)
+            if kind == 2:
+                continue
+            if channel != last_channel:
+                switches += 1
+                last_channel = channel
+            for item in items:
+                asked[item] = asked.get(item, 0) + 1
+        repeated = 0
+        for k in asked.values():
+            if k > 1:
+                repeated += 1
+        return Summary(ordered, (
+            len(ordered), customer, staff, len(departments), len(path_depts), len(path_channels), handoffs,
+            staff_handoffs, switches, sum(asked.values()) - len(asked),
+            sum([k if item in asked else k - 1 for item, k in rekeyed.items()]),
+            _tidy(elapsed), _tidy(fees), made, _tidy(minutes), _tidy(customer_minutes), _tidy(cost),
+        ), repeated, silent)
+
+
+def _tidy(x: float) -> float:
+    return int(x) if float(x).is_integer() else round(x, 6)
