@@ -56,6 +56,7 @@ class Kernel:
         self.needs = tuple(r.alternatives[0] if len(r.alternatives) == 1 else () for r in rules)
         self.requires = cps.rule_requires
         self.after = cps.step_after
+        self.waited_on = frozenset(p for ps in cps.step_after for p in ps)   # steps some step comes after
         self.policy = policy_rules
         self.wait = silent_wait_days
         self._rows: dict[int, tuple[Sequence[StepFacts], list[tuple]]] = {}
@@ -73,8 +74,9 @@ class Kernel:
                 # message; 3: anywhere else
                 kind = (0 if f.lane in _STAFF else 3 if f.lane not in _VISIBLE
                         else 2 if f.informs and f.lane == _FRONTSTAGE else 1)
+                money = (f.fee, f.minutes, f.customer_minutes, f.cost)
                 out.append((f.department, f.channel, kind, f.lane == _CUSTOMER, f.channel != INTERNAL_CHANNEL,
-                            tuple(step_items(f.asks)), float(f.days), f.fee, f.minutes, f.customer_minutes, f.cost,
+                            tuple(step_items(f.asks)), float(f.days), money if any(money) else None,
                             f.days > self.wait and not f.informs))
             hit = self._rows[id(facts)] = (facts, (out, [f.department for f in facts], [f.channel for f in facts]))
         return hit[1]
@@ -86,8 +88,12 @@ class Kernel:
         order = sorted(fired, key=rank.__getitem__)
         # depth: a rule's steps sit one below the deepest step it fired on; in dependency
         # order every rule that can require those steps came first
+        # policy-made, in the same pass: the steps no rule left without policy and practice
+        # rules requires
         depth: dict[int, int] = {}
         get = depth.get
+        policy = self.policy
+        kept: set[int] = set()
         for i in order:
             nd = needs[i]
             if nd:
@@ -96,8 +102,12 @@ class Kernel:
                     x = depth[n]
                     if x >= d:
                         d = x + 1
+                if i not in policy and all([n in kept for n in nd]):
+                    kept.update(requires[i])
             else:
                 d = 0
+                if i not in policy:
+                    kept.update(requires[i])
             for t in requires[i]:
                 x = get(t)
                 if x is None or x > d:
@@ -136,21 +146,35 @@ class Kernel:
         ordered: list[int] = []
         if ready:
             ready.sort()
+            by_dept: dict[str, list[int]] = {}   # the ready steps of each department, sorted
+            for x in ready:
+                group = by_dept.get(dept_of[x])
+                if group is None:
+                    by_dept[dept_of[x]] = [x]
+                else:
+                    group.append(x)
             s = ready[0]
             while True:
                 ready.remove(s)
+                group = by_dept[dept_of[s]]
+                group.remove(s)
                 ordered.append(s)
                 for b in succs[s]:
                     indegree[b] -= 1
                     if not indegree[b]:
                         insort(ready, b)
+                        other = by_dept.get(dept_of[b])
+                        if other is None:
+                            by_dept[dept_of[b]] = [b]
+                        else:
+                            insort(other, b)
                 if len(ready) < 2:
                     if not ready:
                         break
                     s = ready[0]
                     continue
-                dept, channel = dept_of[s], channel_of[s]
-                pick = [x for x in ready if dept_of[x] == dept] or ready
+                channel = channel_of[s]
+                pick = group or ready
                 for s in pick:
                     if channel_of[s] == channel:
                         break
@@ -158,17 +182,9 @@ class Kernel:
                     s = pick[0]
         if len(ordered) < len(into):
             return None   # `after` closes a cycle with chain edges: journey.order_steps drops those
-        # policy-made: the steps no rule left without policy and practice rules requires
-        policy = self.policy
-        kept: set[int] = set()
-        for i in order:
-            if i not in policy:
-                nd = needs[i]
-                if not nd or all(n in kept for n in nd):
-                    kept.update(requires[i])
         # the metrics, as measure._measure defines them (sums in journey order), and the
         # flag counts judge.flag_kinds makes
-        customer = staff = handoffs = switches = staff_handoffs = silent = made = 0
+        customer = staff = handoffs = switches = staff_handoffs = silent = 0
         fees = minutes = customer_minutes = cost = elapsed = 0.0
         finish: dict[int, float] = {}
         departments, path_depts, path_channels = set(), set(), set()
@@ -176,11 +192,9 @@ class Kernel:
         rekeyed: dict[str, int] = {}
         last_dept = None
         last_channel = start_channel
+        waited_on = self.waited_on
         for s in ordered:
-            dept, channel, kind, is_customer, external, items, days, fee, staff_min, customer_min, step_cost, waits \
-                = rows[s]
-            if s not in kept:
-                made += 1
+            dept, channel, kind, is_customer, external, items, days, money, waits = rows[s]
             if after[s]:
                 start = 0.0
                 for p in after[s]:
@@ -188,16 +202,19 @@ class Kernel:
                     if x is not None and x > start:
                         start = x
                 days += start
-            finish[s] = days
+            if s in waited_on:
+                finish[s] = days
             if days > elapsed:
                 elapsed = days
             if waits:
                 silent += 1
             departments.add(dept)
-            fees += fee
-            minutes += staff_min
-            customer_minutes += customer_min
-            cost += step_cost
+            if money is not None:   # adding zeros changes no sum: skipped
+                fee, staff_min, customer_min, step_cost = money
+                fees += fee
+                minutes += staff_min
+                customer_minutes += customer_min
+                cost += step_cost
             if kind == 0:
                 staff += 1
                 for p in into[s]:
@@ -232,7 +249,7 @@ class Kernel:
             len(ordered), customer, staff, len(departments), len(path_depts), len(path_channels), handoffs,
             staff_handoffs, switches, sum(asked.values()) - len(asked),
             sum([k if item in asked else k - 1 for item, k in rekeyed.items()]),
-            _tidy(elapsed), _tidy(fees), made, _tidy(minutes), _tidy(customer_minutes), _tidy(cost),
+            _tidy(elapsed), _tidy(fees), len(depth) - len(kept), _tidy(minutes), _tidy(customer_minutes), _tidy(cost),
         ), repeated, silent)
 
 
