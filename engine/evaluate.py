@@ -14,7 +14,7 @@ from .capacity import CaseLoad, YearlyLoad, capacity_configured, case_load, year
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
-from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_counts, judge, kinds_of
+from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_counts, flag_tally, judge, tally_kinds
 from .kernel import Kernel
 from .load import load_policy_set
 from .catalog import LoadedCatalog, iter_cases, open_catalog
@@ -171,6 +171,7 @@ _CASE_FIELDS = ("id", "event", "persona", "channel", "attributes")
 # finite floats: %r gives what json.dumps gives)
 _METRICS_FORMAT = '"metrics": {' + ", ".join(json.dumps(m).replace("%", "%%") + ": %r" for m in METRICS) + '}, "effort": '
 DETAILS = ("full", "summary")
+_KINDS_SORTED = sorted(range(len(FLAG_KINDS)), key=FLAG_KINDS.__getitem__)   # a row's flags, by name
 
 
 def _case_fields(c: Case) -> dict[str, Any]:
@@ -292,10 +293,8 @@ class Evaluator:
         ordered, values, repeated, silent = self._measured(trace, facts)
         manifest = cps.manifest
         effort = effort_of(values, manifest.weights)
-        kinds = kinds_of(manifest, values, repeated, silent)
-        counts: dict[str, int] = {}
-        for k in kinds:
-            counts[k] = counts.get(k, 0) + 1
+        tally = flag_tally(manifest, values, repeated, silent)
+        kinds = tally_kinds(tally)
         load = None
         if self._with_load:
             load = case_load([facts[s] for s in ordered], self._required_by(trace.fired, ordered))
@@ -304,12 +303,12 @@ class Evaluator:
         action = self._action_json
         fragment = "".join((
             _METRICS_FORMAT % values, repr(effort), ', "journey": [', ", ".join([action[s] for s in ordered]),
-            '], "flags": {', ", ".join([f'"{k}": {n}' for k, n in sorted(counts.items())]), "}"))
+            '], "flags": {', ", ".join([f'"{FLAG_KINDS[i]}": {tally[i]}' for i in _KINDS_SORTED if tally[i]]), "}"))
         return Outcome((*values, effort), kinds, fragment, load)
 
     def _measured(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
         """The journey order (step ids), the metric values (METRICS order), and the flag
-        counts the metrics do not hold (judge.kinds_of): in one pass when the set allows
+        counts the metrics do not hold (judge.flag_tally): in one pass when the set allows
         (friction.kernel), else by the general path it must equal."""
         fast = self._kernel.summarize(trace.fired, trace.case.channel, facts)
         if fast is not None:

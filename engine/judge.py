@@ -14,7 +14,7 @@ from .measure import Metrics, ask_items, customer_acts, customer_visible, step_i
 from .metrics import METRICS, StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
-__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "flag_counts", "kinds_of", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
+__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "flag_counts", "flag_tally", "kinds_of", "tally_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
 
 POLICY_CAUSES = frozenset({Cause.policy, Cause.practice})
 FLAG_KINDS = ("policy-made", "channel-switch", "repeated-ask", "handoffs", "silent-wait", "limit")
@@ -164,11 +164,29 @@ def kinds_of(manifest, values: Sequence[float], repeated_items: int, silent_wait
     """flag_kinds from the metric values (registry order, METRICS) and what they do not
     hold: the information items the customer is asked for more than once, and the steps
     waiting past the threshold with no word."""
-    handoffs = 1 if values[_INDEX["handoffs"]] > manifest.thresholds.handoffs else 0
-    limits = sum(1 for metric, bound in manifest.limits.items() if values[_INDEX[metric]] > bound)
-    counts = (values[_INDEX["policy_steps"]], values[_INDEX["channel_switches"]], repeated_items, handoffs,
-              silent_waits, limits)
-    return tuple(kind for kind, n in zip(FLAG_KINDS, counts) for _ in range(n))
+    return tally_kinds(flag_tally(manifest, values, repeated_items, silent_waits))
+
+
+def tally_kinds(tally: Sequence[int]) -> tuple[str, ...]:
+    """Each flag's kind, in judge's order, from how many there are of each (flag_tally)."""
+    out: tuple[str, ...] = ()
+    for kind, n in zip(FLAG_KINDS, tally):
+        if n:
+            out += (kind,) * n
+    return out
+
+
+def flag_tally(manifest, values: Sequence[float], repeated_items: int, silent_waits: int) -> tuple[int, ...]:
+    """How many flags of each kind (FLAG_KINDS order) kinds_of gives."""
+    limits = 0
+    for metric, bound in manifest.limits.items():
+        if values[_INDEX[metric]] > bound:
+            limits += 1
+    return (values[_POLICY], values[_SWITCHES], repeated_items,
+            1 if values[_HANDOFFS] > manifest.thresholds.handoffs else 0, silent_waits, limits)
+
+
+_POLICY, _SWITCHES, _HANDOFFS = (_INDEX[m] for m in ("policy_steps", "channel_switches", "handoffs"))
 
 
 _VISIBLE = frozenset(l.value for l in CUSTOMER_VISIBLE)
