@@ -60,6 +60,10 @@ class Encoded(NamedTuple):
     load: Any = None                     # its capacity.CaseLoad, when the row is an evaluation's
 
 
+# json.dumps(..., ensure_ascii=False) makes an encoder per call; one per process will do
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class RowEncoder:
     """Turns rows into `Encoded` for one format. The JSON of a shared outcome was encoded
     once, when it was first computed (see evaluate.Outcome), not once per case."""
@@ -104,7 +108,7 @@ class RowEncoder:
             if out is None:
                 text = json.dumps(row, ensure_ascii=False)
             else:
-                text = json.dumps(case, ensure_ascii=False)[:-1] + ", " + out.fragment + "}"
+                text = _to_json(case)[:-1] + ", " + out.fragment + "}"
         elif self.fmt == "csv":
             per_kind = Counter(kinds)
             text = self._csv_line([case["id"], case["event"], case["persona"] or "", case["channel"],
