@@ -123,12 +123,10 @@ def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: i
     evaluator = _evaluator(bundle, engine, detail)
     resolve = JsonLineResolver(evaluator.cps.manifest, catalog)
     encoder = RowEncoder("jsonl")
-    rows = []
-    for item in iter_jsonl_blob(block, first_line):
-        case = resolve(item)
-        rows.append(case if isinstance(case, Problem) else encoder.encode(evaluator.row(case)))
+    cases = (resolve(item) for item in iter_jsonl_blob(block, first_line))
     cap = evaluator.cps.manifest.capacity
-    out = BlockEncoder("jsonl", cap if capacity_configured(cap) else None)(rows)
+    out = BlockEncoder("jsonl", cap if capacity_configured(cap) else None)(   # a row at a time, none kept
+        case if isinstance(case, Problem) else encoder.encode(evaluator.row(case)) for case in cases)
     if out_dir is not None:
         _write_part(out_dir, part, out.data)
         out = out._replace(data=b"")

@@ -7,7 +7,7 @@ import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TextIO
+from typing import Any, Iterable, NamedTuple, TextIO
 
 from tabulate import tabulate
 
@@ -173,7 +173,7 @@ class BlockEncoder:
         self.fmt, self.capacity, self.columns = fmt, capacity, columns
         self._encoder: RowEncoder | None = None
 
-    def __call__(self, rows: list[Encoded | Problem]) -> Block:
+    def __call__(self, rows: Iterable[Encoded | Problem]) -> Block:
         if self._encoder is None:
             self._encoder = RowEncoder(self.fmt, self.columns)
         out = io.StringIO()
