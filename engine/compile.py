@@ -92,6 +92,11 @@ class CompiledPolicySet:
     # Whether the rules that fired leave open which alternative each fired on (or, with
     # `unless`, what fires once rules are left out): then outcomes are keyed by `live` too.
     ambiguous: bool = field(repr=False, default=False)
+    # Each rule's place in step-dependency order over the whole set (logic.chain_order), and
+    # the rules that chain in a cycle: taken in that order, fired rules settle in one pass
+    # (what a rule needs is required by rules before it) unless some of them are cyclic.
+    chain_rank: tuple[int, ...] = field(repr=False, default=())
+    cyclic: frozenset[int] = field(repr=False, default=frozenset())
 
     @property
     def name(self) -> str:
@@ -224,7 +229,21 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),
         owner_of={r.id: r.rule.owner for r in rules},
         ambiguous=any(r.unless or (len(r.alternatives) > 1 and any(r.alternatives)) for r in rules),
+        **_chain_ranks(rules),
     )
+
+
+def _chain_ranks(rules: list[CompiledRule]) -> dict[str, Any]:
+    rank = [0] * len(rules)
+    cyclic: set[int] = set()
+    order = chain_order(rules, lambda r: {s for alt in r.alternatives for s in alt} | set(r.unless),
+                        lambda r: r.requires)
+    for pos, (group, cycle) in enumerate(order):
+        for r in group:
+            rank[r.index] = pos
+            if cycle:
+                cyclic.add(r.index)
+    return {"chain_rank": tuple(rank), "cyclic": frozenset(cyclic)}
 
 
 def _step_facts(s: Step, cap: Capacity) -> StepFacts:

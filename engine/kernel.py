@@ -4,7 +4,7 @@ The general path (journey.order_steps, Trace.depth and Trace.without, measure_id
 judge.flag_counts) handles every policy set. For the common case a compiled set can do
 part of its work once: when every rule fires in one way (no `unless`, at most one
 alternative testing steps) and no rules chain in a cycle, taking the fired rules in
-step-dependency order (logic.chain_order) settles depths and the policy-made steps in one
+step-dependency order (CompiledPolicySet.chain_rank) settles depths and the policy-made steps in one
 pass each, and each step's facts are read from flat tuples made once per set of facts.
 `summarize` returns None when a journey is outside that case, or when `after` closes a
 cycle with chain edges (journey.order_steps then drops chain edges); the caller takes the
@@ -15,7 +15,6 @@ from bisect import insort
 from typing import NamedTuple, Sequence
 
 from .compile import CompiledPolicySet
-from .logic import chain_order
 from .measure import step_items
 from .metrics import StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
@@ -42,16 +41,8 @@ class Kernel:
     def __init__(self, cps: CompiledPolicySet, policy_rules: frozenset[int], silent_wait_days: float):
         rules = cps.rules
         self.applies = not cps.ambiguous
-        rank = [0] * len(rules)
-        cyclic: set[int] = set()
-        for pos, (group, cycle) in enumerate(chain_order(
-                rules, lambda r: {s for alt in r.alternatives for s in alt}, lambda r: r.requires)):
-            for r in group:
-                rank[r.index] = pos
-                if cycle:
-                    cyclic.add(r.index)
-        self.rank = rank
-        self.cyclic = frozenset(cyclic)
+        self.rank = cps.chain_rank
+        self.cyclic = cps.cyclic
         # what a fired rule fired on: its one alternative's steps (Trace.matched)
         self.needs = tuple(r.alternatives[0] if len(r.alternatives) == 1 else () for r in rules)
         self.requires = cps.rule_requires
