@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import insort
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import Collection, NamedTuple, Sequence
 
 from .compile import CompiledPolicySet
 from .metrics import StepFacts
@@ -16,7 +16,7 @@ from .vocabulary import Cause
 from .language import Step
 from .trace import Trace
 
-__all__ = ["JourneyStep", "Journey", "Ordering", "build_journey", "order_steps"]
+__all__ = ["JourneyStep", "Journey", "Ordering", "build_journey", "order_steps", "place_steps"]
 
 
 @dataclass(frozen=True)
@@ -85,41 +85,66 @@ def order_steps(cps: CompiledPolicySet, trace: Trace,
     into: dict[int, set[int]] = {s: set(ps) for s, ps in preds.items()}
     for n, t in chain:
         into[t].add(n)
-    succs: dict[int, list[int]] = {s: [] for s in required}
-    indegree = {}
-    ready = []
-    for s, ps in into.items():
-        indegree[s] = len(ps)
-        if not ps:
-            ready.append(s)
-        for p in ps:
-            succs[p].append(s)
-    ordered: list[int] = []
-    if ready:   # the first step: the smallest action text (step ids sort as actions do)
-        depts, channels = _places(facts)
-        ready.sort()   # kept sorted: the first of any filtered list is its smallest id
-        s = ready[0]
-        while True:
-            ready.remove(s)
-            ordered.append(s)
-            for b in succs[s]:
-                indegree[b] -= 1
-                if indegree[b] == 0:
-                    insort(ready, b)
-            if len(ready) < 2:
-                if not ready:
-                    break
-                s = ready[0]
-                continue
-            dept, channel = depts[s], channels[s]
-            pick = [x for x in ready if depts[x] == dept] or ready
-            for s in pick:
-                if channels[s] == channel:
-                    break
-            else:
-                s = pick[0]
+    depts, channels = _places(facts)
+    ordered = place_steps(into, depts, channels)
     # `after` cycles are rejected at load and chain edges on a cycle dropped: all are ordered.
     return Ordering(ordered, depth, required, preds, into)
+
+
+def place_steps(into: dict[int, Collection[int]], dept_of: Sequence[str], channel_of: Sequence[str]) -> list[int]:
+    """Journey order over dependency edges (`into`: each step -> the steps it depends on):
+    Kahn's order where, among the steps
+    ready to be placed, the one in the same department as the step placed just before
+    comes first, then the one in the same channel, then the smallest id (ids sort as
+    actions do). Steps on a cycle are left out."""
+    succs: dict[int, list[int]] = {s: [] for s in into}
+    ready = []
+    indegree: dict[int, int] = {}
+    for s, ps in into.items():
+        indegree[s] = len(ps)
+        if ps:
+            for p in ps:
+                succs[p].append(s)
+        else:
+            ready.append(s)
+    ordered: list[int] = []
+    if not ready:
+        return ordered
+    ready.sort()
+    by_dept: dict[str, list[int]] = {}   # the ready steps of each department, sorted
+    for x in ready:
+        group = by_dept.get(dept_of[x])
+        if group is None:
+            by_dept[dept_of[x]] = [x]
+        else:
+            group.append(x)
+    s = ready[0]
+    while True:
+        ready.remove(s)
+        group = by_dept[dept_of[s]]
+        group.remove(s)
+        ordered.append(s)
+        for b in succs[s]:
+            indegree[b] -= 1
+            if not indegree[b]:
+                insort(ready, b)
+                other = by_dept.get(dept_of[b])
+                if other is None:
+                    by_dept[dept_of[b]] = [b]
+                else:
+                    insort(other, b)
+        if len(ready) < 2:
+            if not ready:
+                return ordered
+            s = ready[0]
+            continue
+        channel = channel_of[s]
+        pick = group or ready
+        for s in pick:
+            if channel_of[s] == channel:
+                break
+        else:
+            s = pick[0]
 
 
 _PLACES: dict[int, tuple[Sequence[StepFacts], list[str], list[str]]] = {}

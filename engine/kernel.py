@@ -11,10 +11,10 @@ cycle with chain edges (journey.order_steps then drops chain edges); the caller 
 general path. Tests check that both paths give the same answers on generated sets."""
 from __future__ import annotations
 
-from bisect import insort
 from typing import NamedTuple, Sequence
 
 from .compile import CompiledPolicySet
+from .journey import place_steps
 from .measure import step_items
 from .metrics import StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
@@ -105,10 +105,8 @@ class Kernel:
                     depth[t] = d
         # dependency edges: `after` within the journey, and chain edges down the chain
         into: dict[int, list[int]] = {}
-        succs: dict[int, list[int]] = {}
         after = self.after
         for s in depth:
-            succs[s] = []
             ps = into[s] = []
             for p in after[s]:
                 if p in depth:
@@ -122,55 +120,8 @@ class Kernel:
                     for n in nd:
                         if dt > depth[n] and n not in ps:
                             ps.append(n)
-        ready = []
-        indegree: dict[int, int] = {}
-        for s, ps in into.items():
-            indegree[s] = len(ps)
-            if ps:
-                for p in ps:
-                    succs[p].append(s)
-            else:
-                ready.append(s)
         rows, dept_of, channel_of = self.rows(facts)
-        # Kahn's order with journey.order_steps' tie-break: the same department as the step
-        # placed before, then the same channel, then the smallest id
-        ordered: list[int] = []
-        if ready:
-            ready.sort()
-            by_dept: dict[str, list[int]] = {}   # the ready steps of each department, sorted
-            for x in ready:
-                group = by_dept.get(dept_of[x])
-                if group is None:
-                    by_dept[dept_of[x]] = [x]
-                else:
-                    group.append(x)
-            s = ready[0]
-            while True:
-                ready.remove(s)
-                group = by_dept[dept_of[s]]
-                group.remove(s)
-                ordered.append(s)
-                for b in succs[s]:
-                    indegree[b] -= 1
-                    if not indegree[b]:
-                        insort(ready, b)
-                        other = by_dept.get(dept_of[b])
-                        if other is None:
-                            by_dept[dept_of[b]] = [b]
-                        else:
-                            insort(other, b)
-                if len(ready) < 2:
-                    if not ready:
-                        break
-                    s = ready[0]
-                    continue
-                channel = channel_of[s]
-                pick = group or ready
-                for s in pick:
-                    if channel_of[s] == channel:
-                        break
-                else:
-                    s = pick[0]
+        ordered = place_steps(into, dept_of, channel_of)
         if len(ordered) < len(into):
             return None   # `after` closes a cycle with chain edges: journey.order_steps drops those
         # the metrics, as measure._measure defines them (sums in journey order), and the
