@@ -237,23 +237,20 @@ class JsonLineResolver:
         # No persona table in JSON Lines: a persona there is a label (for coverage and
         # diff), its attributes are the line's own.
         self.resolver = CaseResolver(manifest, file, track_ids=False, personas_are_labels=True)
-        self._read = line_reader(manifest)
+        self._read = line_reader(manifest, self._careful)
 
     def __getstate__(self) -> dict[str, Any]:   # to worker processes: the reader is generated
         return {k: v for k, v in self.__dict__.items() if k != "_read"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._read = line_reader(self.resolver.manifest)
+        self._read = line_reader(self.resolver.manifest, self._careful)
 
     def __call__(self, item: JsonLine) -> Case | Problem:
-        if item.error is None:
-            try:   # the common line, straight into a case; anything else takes the careful path
-                case = self._read(item.text)
-            except (ValueError, TypeError, StopIteration, RecursionError, OverflowError):
-                case = None
-            if case is not None:
-                return case
+        # the common line, straight into a case; any other takes the careful path
+        return self._read(item)
+
+    def _careful(self, item: JsonLine) -> Case | Problem:
         try:
             return self._resolve(item)
         except (ValueError, TypeError, OverflowError, RecursionError) as e:

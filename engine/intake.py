@@ -22,12 +22,24 @@ from typing import Any, Callable
 from .compile import _lit
 from .vocabulary import EXACT_LIMIT, INT_LIMIT, MAX_VOLUME
 from .manifest import Attribute, Manifest
-from .case import Case, CaseSpec
+from .case import Case
 
 __all__ = ["line_reader", "reader_source"]
 
 _MISSING = object()
-_CASE = Case.__dict__    # slot descriptors: a frozen dataclass's __init__ sets each field the same way
+
+
+class _CaseSlots:
+    """A Case's slots, settable: the reader fills one and makes it a Case by assigning its
+    `__class__` (Python allows that between classes of the same slots). Setting a frozen
+    dataclass's six slots through their descriptors costs twice as much, Case() four times."""
+
+    __slots__ = Case.__slots__
+
+
+# A line's keys, in the order the reader unpacks them, with the value of each when absent.
+_LINE = {"id": None, "event": None, "persona": None, "channel": None, "attrs": {}, "volume": None}
+CASE_FIELDS = tuple(_LINE)
 
 
 def _allowed(a: Attribute) -> tuple[Any, ...] | None:
@@ -54,92 +66,103 @@ def _check(a: Attribute, v: str, allowed: str) -> str:
     whole = f"type({v}) is int and {_lit(lo)} <= {v} <= {_lit(hi)}"
     if a.type == "int":
         return f"({whole}{listed})"
-    bounds = "".join([f" and {_lit(a.min)} <= {v}" if a.min is not None else "",
-                      f" and {v} <= {_lit(a.max)}" if a.max is not None else ""])
-    # v - v == 0 is false for nan and the infinities
-    return f"((({whole}) or (type({v}) is float and {v} - {v} == 0{bounds})){listed})"
+    if a.min is not None and a.max is not None:   # finite bounds: false for nan and the infinities
+        real = f"{_lit(a.min)} <= {v} <= {_lit(a.max)}"
+    else:   # v - v == 0 is false for nan and the infinities
+        real = "".join([f"{v} - {v} == 0", f" and {_lit(a.min)} <= {v}" if a.min is not None else "",
+                        f" and {v} <= {_lit(a.max)}" if a.max is not None else ""])
+    return f"(((type({v}) is float and {real}) or ({whole})){listed})"
 
 
 def reader_source(manifest: Manifest) -> str:
     names = sorted(manifest.attributes)
+    specs = [manifest.attributes[name] for name in names]
     constants: list[str] = []   # the allowed values of attributes that list them
-    lines = [
-        "# friction: reads one JSON line of a catalog into a case, or None (then the careful path runs).",
-        "def read(text):",
-        "    raw, end = scan(text, 0)",
-        # trailing text: only what json.loads allows after a value
-        "    if text[end:].strip(' \\t\\n\\r') or type(raw) is not dict or not CASE_KEYS.issuperset(raw):",
-        "        return None",
-        "    get = raw.get",
-        "    event = get('event')",
-        "    cid = get('id')",
-        "    persona = get('persona')",
-        "    channel = get('channel')",
-        "    volume = get('volume')",
-        "    attrs = get('attrs', EMPTY)",
-        # sets of strs hold nothing else: membership checks the type too (an unhashable
-        # value raises TypeError, which sends the line to the careful path)
-        "    if (event not in EVENTS or type(attrs) is not dict or not KNOWN.issuperset(attrs)",
-        "            or not (type(cid) is str or cid is None) or not (persona is None or type(persona) is str)):",
-        "        return None",
-        "    if channel is None:",
-        "        channel = START",
-        "    elif channel not in CHANNELS:",
-        "        return None",
-        "    if volume is None:",
-        "        volume = 1",
-        f"    elif not (type(volume) in (int, float) and 0 <= volume <= {_lit(MAX_VOLUME)}):",
-        "        return None",
-        "    get = attrs.get",
-    ]
-    for k, name in enumerate(names):
-        a = manifest.attributes[name]
-        v = f"v{k}"
+    checks: list[str] = []
+    for k, a in enumerate(specs):
         allowed = _allowed(a)
         if allowed is not None:
             constants.append(f"A{k} = frozenset(({''.join(_lit(x) + ', ' for x in allowed)}))")
-        if a.default is None:
-            lines.append(f"    {v} = get({_lit(name)}, MISSING)")
-            lines.append(f"    if {v} is not MISSING and not {_check(a, v, 'A' + str(k))}:")
-        else:   # the manifest's loader checked the default: checking it again changes nothing
-            lines.append(f"    {v} = get({_lit(name)}, {_lit(a.default)})")
-            lines.append(f"    if not {_check(a, v, 'A' + str(k))}:")
-        lines.append("        return None")
-    lines[1:1] = constants
-    lines.append("    out = {" + ", ".join(f"{_lit(name)}: v{k}" for k, name in enumerate(names)) + "}")
-    for k, name in enumerate(names):
-        if manifest.attributes[name].default is None:
-            lines.append(f"    if v{k} is MISSING:")
-            lines.append(f"        del out[{_lit(name)}]")
-    lines += [
-        "    case = new(Case)",
-        "    set_id(case, cid or (event + '/' + persona if persona else event))",
-        "    set_event(case, event)",
-        "    set_channel(case, channel)",
-        "    set_attrs(case, out)",
-        "    set_persona(case, persona)",
-        "    set_volume(case, volume)",
-        "    return case",
+        check = _check(a, f"v{k}", f"A{k}")
+        # MISSING only comes from ATTRS: the attribute has no default and the line omits it
+        checks.append(check if a.default is not None else f"(v{k} is MISSING or {check})")
+    other = "return other(item)"
+    body = [
+        "raw, end = scan(item.text, 0)",
+        # trailing text: only what json.loads allows after a value (a line's own end is the common one)
+        "if type(raw) is not dict or (item.text[end:] != '\\n' and item.text[end:].strip(' \\t\\n\\r')):",
+        f"    {other}",
+        # merged into a mapping of every key a case has, in a fixed order: one more key is
+        # one no case has, and the values come out in that order
+        "line = LINE | raw",
+        f"if len(line) != {len(CASE_FIELDS)}:",
+        f"    {other}",
+        f"{', '.join(CASE_FIELDS)} = line.values()",
+        # sets of strs hold nothing else: membership checks the type too (an unhashable
+        # value raises TypeError, which sends the line to the other path)
+        "if (event not in EVENTS or type(attrs) is not dict",
+        "        or not (type(id) is str or id is None) or not (persona is None or type(persona) is str)):",
+        f"    {other}",
+        *(["if channel is None:",
+           "    channel = START",
+           "elif channel not in CHANNELS:"] if manifest.default_channel is not None else
+          # no start channel: a line without one is a problem, which the careful path words
+          ["if channel not in CHANNELS:"]),
+        f"    {other}",
+        "if volume is None:",
+        "    volume = 1",
+        f"elif not (type(volume) in (int, float) and 0 <= volume <= {_lit(MAX_VOLUME)}):",
+        f"    {other}",
+        # the same for attributes: the manifest's in name order (defaults, or MISSING), the
+        # line's values over them; one more key is an attribute the manifest does not declare
+        "attrs = ATTRS | attrs",
+        f"if len(attrs) != {len(names)}:",
+        f"    {other}",
     ]
-    return "\n".join(lines) + "\n"
+    if names:
+        body.append("".join(f"v{k}, " for k in range(len(names))).rstrip() + " = attrs.values()")
+        body.append("if not (" + "\n        and ".join(checks) + "):")
+        body.append(f"    {other}")
+    for k, (name, a) in enumerate(zip(names, specs)):
+        if a.default is None:
+            body.append(f"if v{k} is MISSING:")
+            body.append(f"    del attrs[{_lit(name)}]")
+    body += [
+        "case = CaseSlots()",
+        "case.id = id or (event + '/' + persona if persona else event)",
+        "case.event = event",
+        "case.channel = channel",
+        "case.attrs = attrs",
+        "case.persona = persona",
+        "case.volume = volume",
+        "case.__class__ = Case",
+        "return case",
+    ]
+    return "\n".join([
+        "# friction: reads one JSON line of a catalog into a case; any other line goes to `other`.",
+        *constants,
+        "def read(item):",
+        "    try:",
+        *("        " + x for x in body),
+        # text that is not JSON, or a value of a type no check expects
+        "    except (ValueError, TypeError, StopIteration, RecursionError, OverflowError):",
+        f"        {other}",
+    ]) + "\n"
 
 
-def line_reader(manifest: Manifest) -> Callable[[str], Case | None]:
-    """The fast reader of one JSON line for `manifest` (see the module's docstring). It may
-    raise on text that is not JSON; callers treat that as None."""
-    start = manifest.default_channel
+def line_reader(manifest: Manifest, other: Callable[[Any], Any] = lambda item: None) -> Callable[[Any], Any]:
+    """The fast reader of one line (a catalog.JsonLine) for `manifest`: the Case, or
+    `other(item)` for any other line (see the module's docstring)."""
     namespace: dict[str, Any] = {
         "__builtins__": {}, "type": type, "len": len, "int": int, "float": float, "bool": bool, "str": str,
-        "dict": dict, "frozenset": frozenset, "MISSING": _MISSING, "EMPTY": {},
+        "dict": dict, "frozenset": frozenset, "MISSING": _MISSING, "other": other,
+        "ValueError": ValueError, "TypeError": TypeError, "StopIteration": StopIteration,
+        "RecursionError": RecursionError, "OverflowError": OverflowError,
         "scan": json.scanner.make_scanner(json.JSONDecoder()),
-        "CASE_KEYS": frozenset(CaseSpec.model_fields), "EVENTS": frozenset(manifest.events),
-        "CHANNELS": frozenset(manifest.channels), "KNOWN": frozenset(manifest.attributes),
-        # no start channel: such a line is a problem, which the careful path words
-        "START": start, "new": object.__new__, "Case": Case,
-        **{f"set_{f}": _CASE[f].__set__ for f in ("id", "event", "channel", "attrs", "persona", "volume")},
+        "LINE": _LINE, "EVENTS": frozenset(manifest.events), "CHANNELS": frozenset(manifest.channels),
+        "ATTRS": {name: _MISSING if a.default is None else a.default
+                  for name, a in sorted(manifest.attributes.items())},
+        "START": manifest.default_channel, "CaseSlots": _CaseSlots, "Case": Case,
     }
     exec(compile(reader_source(manifest), f"<friction case reader {manifest.name!r}>", "exec"), namespace)  # noqa: S102
-    read = namespace["read"]
-    if start is None:
-        return lambda text: (None if (case := read(text)) is None or case.channel is None else case)
-    return read
+    return namespace["read"]
