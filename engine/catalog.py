@@ -4,6 +4,7 @@ its file, line and case id; every other case is still read."""
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import itertools
 import json
@@ -25,7 +26,7 @@ from .validate import validate_document, validate_model
 
 __all__ = ["load_catalog", "catalog_from_yaml", "resolve_cases", "iter_cases", "iter_jsonl_cases", "iter_jsonl_lines",
            "iter_jsonl_blob", "jsonl_lines", "open_catalog", "open_catalog_stream", "CaseResolver", "CatalogStream",
-           "JsonLine", "JsonLineResolver", "LoadedCatalog"]
+           "JsonLine", "JsonLineResolver", "CarefulLineReader", "LoadedCatalog"]
 
 
 class LoadedCatalog(BaseModel):
@@ -228,29 +229,35 @@ def jsonl_lines(f: Iterable[bytes], first_line: int = 1, whole: bool = True) -> 
         yield JsonLine(1, "", "the catalog holds no cases")
 
 
-class JsonLineResolver:
-    """Parses and resolves JSON lines ({id, event, persona?, channel?, attrs}) one at a time.
-    Each line becomes a case or a single problem (its messages joined)."""
+class JsonLineResolver(functools.partial):
+    """Parses and resolves JSON lines ({id, event, persona?, channel?, attrs}) one at a time:
+    called on a JsonLine, the case or a single problem (its messages joined). The common
+    line goes straight into a case (friction.intake's generated reader); any other takes
+    the careful path (`careful`), which accepts the same lines and words what is wrong with
+    the others. A partial of the generated reader: a call reaches it with no Python frame
+    between (a `__call__` method would cost about a twentieth of reading the line)."""
+
+    def __new__(cls, manifest: Manifest, file: str) -> "JsonLineResolver":
+        careful = CarefulLineReader(manifest, file)
+        self = super().__new__(cls, line_reader(manifest, careful))
+        self.file, self.careful = file, careful
+        return self
+
+    def __reduce__(self) -> tuple:   # to worker processes: the reader is generated, so made there again
+        return type(self), (self.careful.resolver.manifest, self.file)
+
+
+class CarefulLineReader:
+    """The careful path for a JSON line: parsed by json.loads, checked key by key, each
+    problem in the owner's words (the case or one Problem)."""
 
     def __init__(self, manifest: Manifest, file: str):
         self.file = file
         # No persona table in JSON Lines: a persona there is a label (for coverage and
         # diff), its attributes are the line's own.
         self.resolver = CaseResolver(manifest, file, track_ids=False, personas_are_labels=True)
-        self._read = line_reader(manifest, self._careful)
-
-    def __getstate__(self) -> dict[str, Any]:   # to worker processes: the reader is generated
-        return {k: v for k, v in self.__dict__.items() if k != "_read"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._read = line_reader(self.resolver.manifest, self._careful)
 
     def __call__(self, item: JsonLine) -> Case | Problem:
-        # the common line, straight into a case; any other takes the careful path
-        return self._read(item)
-
-    def _careful(self, item: JsonLine) -> Case | Problem:
         try:
             return self._resolve(item)
         except (ValueError, TypeError, OverflowError, RecursionError) as e:

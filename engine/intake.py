@@ -1,13 +1,15 @@
 """Turning a JSON line straight into a case, for the millions of well-formed lines.
 
-`line_reader(manifest)` generates one function for a manifest: it parses the text with
-the json module's C scanner, checks the keys of a case, the life event, the start channel,
-the volume and every attribute against the manifest with the checks inlined (the manifest
-fixes each attribute's type, range and values, so no pydantic object is built), merges the
-manifest's defaults and returns the Case, or None for anything else. None only means "not
-the common case": catalog.JsonLineResolver then takes the careful path, which accepts exactly
-the same lines and says what is wrong with the others, so both paths give equal cases
-(tests check that on generated lines).
+`line_reader(manifest, other)` generates one function for a manifest. It parses the line
+with the json module's C scanner (json.loads without its Python wrapper), merges the line
+over a mapping of every key a case line may have and its attributes over a mapping of the
+manifest's attributes in name order (defaults, or a marker for none), so that one key more
+than the mapping has is one nobody declared and the values come out in a fixed order;
+then checks the life event, the start channel, the volume and every attribute's type,
+range and values with the checks inlined (the manifest fixes them, so no pydantic object
+is built), and returns the Case. Any other line goes to `other`: catalog.JsonLineResolver
+passes its careful path, which accepts exactly the same lines and says what is wrong with
+the others, so both paths give equal cases (tests check that on generated lines).
 
 Generated source never contains manifest text except through `repr()` of a str, int,
 bool or finite float.
@@ -27,6 +29,10 @@ from .case import Case
 __all__ = ["line_reader", "reader_source"]
 
 _MISSING = object()
+
+
+class _Other(Exception):
+    """Raised inside the reader for a line it leaves to the other path."""
 
 
 class _CaseSlots:
@@ -86,11 +92,12 @@ def reader_source(manifest: Manifest) -> str:
         check = _check(a, f"v{k}", f"A{k}")
         # MISSING only comes from ATTRS: the attribute has no default and the line omits it
         checks.append(check if a.default is not None else f"(v{k} is MISSING or {check})")
-    other = "return other(item)"
+    other = "raise Other"   # not the common line: the reader hands it to `other`
     body = [
-        "raw, end = scan(item.text, 0)",
+        "text = item.text",
+        "raw, end = scan(text, 0)",
         # trailing text: only what json.loads allows after a value (a line's own end is the common one)
-        "if type(raw) is not dict or (item.text[end:] != '\\n' and item.text[end:].strip(' \\t\\n\\r')):",
+        "if type(raw) is not dict or (text[end:] != '\\n' and text[end:].strip(' \\t\\n\\r')):",
         f"    {other}",
         # merged into a mapping of every key a case has, in a fixed order: one more key is
         # one no case has, and the values come out in that order
@@ -100,8 +107,8 @@ def reader_source(manifest: Manifest) -> str:
         f"{', '.join(CASE_FIELDS)} = line.values()",
         # sets of strs hold nothing else: membership checks the type too (an unhashable
         # value raises TypeError, which sends the line to the other path)
-        "if (event not in EVENTS or type(attrs) is not dict",
-        "        or not (type(id) is str or id is None) or not (persona is None or type(persona) is str)):",
+        "if (event not in EVENTS or not (type(id) is str or id is None)",
+        "        or not (persona is None or type(persona) is str)):",
         f"    {other}",
         *(["if channel is None:",
            "    channel = START",
@@ -115,6 +122,7 @@ def reader_source(manifest: Manifest) -> str:
         f"    {other}",
         # the same for attributes: the manifest's in name order (defaults, or MISSING), the
         # line's values over them; one more key is an attribute the manifest does not declare
+        # (and attrs that are not a mapping raise TypeError: only a dict merges into a dict)
         "attrs = ATTRS | attrs",
         f"if len(attrs) != {len(names)}:",
         f"    {other}",
@@ -145,17 +153,19 @@ def reader_source(manifest: Manifest) -> str:
         "    try:",
         *("        " + x for x in body),
         # text that is not JSON, or a value of a type no check expects
-        "    except (ValueError, TypeError, StopIteration, RecursionError, OverflowError):",
-        f"        {other}",
+        "    except (Other, ValueError, TypeError, StopIteration, RecursionError, OverflowError):",
+        "        pass",
+        "    return other(item)",
     ]) + "\n"
 
 
 def line_reader(manifest: Manifest, other: Callable[[Any], Any] = lambda item: None) -> Callable[[Any], Any]:
-    """The fast reader of one line (a catalog.JsonLine) for `manifest`: the Case, or
-    `other(item)` for any other line (see the module's docstring)."""
+    """The fast reader of one line (a catalog.JsonLine: `.text`) for `manifest`: the Case,
+    or `other(item)` for any other line, called once, outside the reader's own handling of
+    bad text (see the module's docstring)."""
     namespace: dict[str, Any] = {
         "__builtins__": {}, "type": type, "len": len, "int": int, "float": float, "bool": bool, "str": str,
-        "dict": dict, "frozenset": frozenset, "MISSING": _MISSING, "other": other,
+        "dict": dict, "frozenset": frozenset, "MISSING": _MISSING, "other": other, "Other": _Other,
         "ValueError": ValueError, "TypeError": TypeError, "StopIteration": StopIteration,
         "RecursionError": RecursionError, "OverflowError": OverflowError,
         "scan": json.scanner.make_scanner(json.JSONDecoder()),

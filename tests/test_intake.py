@@ -5,6 +5,7 @@ types and in the same order). On well-formed lines it must give the case itself,
 fast path would silently never run."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 
@@ -13,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import friction
-from friction.intake import line_reader
+from friction.intake import CASE_FIELDS, line_reader
+from friction.model import CaseSpec
 from friction.load import policy_set_from_data
 from friction.catalog import JsonLine, JsonLineResolver
 from friction.testing import attribute_values, policy_sets
@@ -31,7 +33,7 @@ def _exact(case: friction.Case) -> tuple:
 
 
 def _careful(resolver: JsonLineResolver, text: str):
-    return resolver._resolve(JsonLine(1, text))
+    return resolver.careful(JsonLine(1, text))
 
 
 def _fast(read, text: str):
@@ -107,7 +109,9 @@ MANIFEST = {"name": "m", "version": "1", "events": ["move"], "departments": ["D"
             "attributes": {"n": {"type": "int", "min": 0, "max": 9, "default": 1},
                            "x": {"type": "number"},
                            "b": {"type": "bool", "default": False},
-                           "s": {"type": "str", "values": ["a", "b"]}}}
+                           "s": {"type": "str", "values": ["a", "b"]},
+                           "r": {"type": "number", "min": 0, "max": 1},     # both bounds: they rule out nan and inf
+                           "m": {"type": "number", "min": 0}}}
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +134,25 @@ def tiny():
     '{"event": "move", "attrs": {"s": "c"}}',
     '{"event": "move", "attrs": {"s": ["a"]}}',
     '{"event": "move", "attrs": {"q": 1}}',             # not declared
+    '{"event": "move", "attrs": {"n": 2, "q": 1}}',
+    '{"event": "move", "attrs": {"r": NaN}}',
+    '{"event": "move", "attrs": {"r": Infinity}}',
+    '{"event": "move", "attrs": {"r": -Infinity}}',
+    '{"event": "move", "attrs": {"r": 1.5}}',
+    '{"event": "move", "attrs": {"r": -0.5}}',
+    '{"event": "move", "attrs": {"r": 2}}',
+    '{"event": "move", "attrs": {"m": Infinity}}',      # one bound: inf is checked apart
+    '{"event": "move", "attrs": {"m": NaN}}',
+    '{"event": "move", "attrs": {"m": -1}}',
+    '{"event": "move", "attrs": [["n", 1]]}',           # attrs that are not a mapping
+    '{"event": "move", "attrs": null}',
+    '{"event": "move", "attrs": "n"}',
+    '{"event": "move", "attrs": 1}',
+    '{"event": ["move"]}',                              # unhashable where a set is asked
+    '{"event": "move", "channel": {"web": 1}}',
+    '{"event": "move", "attrs": {"s": {"a": 1}}}',
+    '{"event": "move", "id": 7}',
+    '{"event": "move", "persona": false}',
     '{"event": "stay", "attrs": {}}',
     '{"event": "move", "channel": "post"}',
     '{"event": "move", "volume": true}',
@@ -155,3 +178,64 @@ def test_the_resolver_still_reads_after_pickling(tiny):
     assert _exact(case) == ("k", "move", "phone", None, int, 1, [("b", bool, "False"), ("n", int, "2")])
     bad = resolver(JsonLine(4, '{"id": "k", "event": "move", "attrs": {"n": 20}}'))
     assert isinstance(bad, friction.Problem) and bad.line == 4 and "n" in bad.message
+
+
+@pytest.mark.parametrize("text, attrs", [
+    ('{"event": "move", "attrs": {"r": 0.5, "m": 1e300}}', [("b", bool, "False"), ("m", float, "1e+300"),
+                                                           ("n", int, "1"), ("r", float, "0.5")]),
+    ('{"attrs": {"r": 1, "m": 0}, "event": "move"}', [("b", bool, "False"), ("m", int, "0"), ("n", int, "1"),
+                                                     ("r", int, "1")]),
+])
+def test_numbers_within_bounds_take_the_fast_path(tiny, text, attrs):
+    manifest, read = tiny
+    assert _exact(_fast(read, text)) == ("move", "move", "web", None, int, 1, attrs)
+
+
+def test_the_fast_case_is_a_case_like_any_other(tiny):
+    """The reader fills a twin of Case's slots and gives it Case's class: what comes out is
+    a Case in every way (frozen, equal, pickled, hashed as one)."""
+    manifest, read = tiny
+    text = '{"id": "k", "event": "move", "persona": "p", "volume": 2.5, "attrs": {"s": "a"}}'
+    fast = _fast(read, text)
+    careful = _careful(JsonLineResolver(manifest, "c.jsonl"), text)
+    assert type(fast) is friction.Case and fast == careful and _exact(fast) == _exact(careful)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.event = "stay"
+    assert pickle.loads(pickle.dumps(fast)) == fast
+    assert repr(fast) == repr(careful)
+    with pytest.raises(TypeError):   # attrs is a dict: a case is no more hashable than the careful one
+        hash(fast)
+    assert dataclasses.replace(fast, id="k2") == dataclasses.replace(careful, id="k2")
+
+
+def test_other_lines_go_to_other_once_and_its_errors_are_its_own(tiny):
+    manifest, _ = tiny
+    calls = []
+
+    def other(item):
+        calls.append(item)
+        raise ValueError("from the other path")
+    read = line_reader(manifest, other)
+    for text in ['{"event": "stay"}', '{"event": "move", "attrs": {"x": NaN}}', "not json", ""]:
+        calls.clear()
+        with pytest.raises(ValueError, match="from the other path"):
+            read(JsonLine(1, text))
+        assert len(calls) == 1
+
+
+def test_a_line_without_a_start_channel_takes_the_careful_path():
+    data = {**MANIFEST, "start_channel": None}
+    manifest = policy_set_from_data(data, {"r.yaml": {"rules": [
+        {"id": "r", "cause": "policy", "owner": "D", "rationale": "-", "when": {"event": "move"},
+         "then": [{"action": "a", "lane": "customer", "department": "D", "channel": "web"}]}]}}).manifest
+    assert manifest.default_channel is None
+    read = line_reader(manifest)
+    assert _fast(read, '{"event": "move"}') is None
+    assert _fast(read, '{"event": "move", "channel": "phone"}').channel == "phone"
+    problem = JsonLineResolver(manifest, "c.jsonl")(JsonLine(4, '{"id": "k", "event": "move"}'))
+    assert isinstance(problem, friction.Problem) and problem.line == 4 and "no start channel" in problem.message
+
+
+def test_the_reader_knows_every_key_a_case_line_may_have():
+    # a key CaseSpec gains that the reader does not know sends every line with it to the careful path
+    assert set(CASE_FIELDS) == set(CaseSpec.model_fields)
