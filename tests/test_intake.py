@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import friction
 from friction.intake import CASE_FIELDS, line_reader
-from friction.model import CaseSpec
+from friction.case import CaseSpec
 from friction.load import policy_set_from_data
 from friction.catalog import JsonLine, JsonLineResolver
 from friction.testing import attribute_values, policy_sets
