@@ -1,6 +1,6 @@
 """One benchmark run, one workload, every number against a baseline measured in the same run.
 
-    .venv/bin/python bench/compare.py [--rules 200] [--cases 100000] [--engine-cases 5000] [--repeat 3]
+    .venv/bin/python bench/compare.py [--rules 200] [--cases 100000] [--engine-cases 5000] [--repeat 3] [--clock cpu]
 
 In-process (the best of --repeat interleaved rounds, on the same --engine-cases cases):
   raw-durable   a minimal durable_rules loop: the same rules, actions that assert the steps
@@ -21,7 +21,8 @@ row "limit (C scanner)" is the limit parsing the same way, for what that part is
 End to end (fresh processes): `friction evaluate` on the JSON Lines catalog with 1 and 2
 workers, peak RSS for 10k and all cases, and `friction rank` against one evaluate pass.
 Machines are shared and noisy: read the ratios, measured in the same run (in process,
-round by round).
+round by round); in-process rows are timed by this process's CPU time (`--clock wall`
+for wall time, which other jobs on a shared machine inflate unevenly).
 """
 from __future__ import annotations
 

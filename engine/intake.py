@@ -99,12 +99,10 @@ def reader_source(manifest: Manifest) -> str:
         # trailing text: only what json.loads allows after a value (a line's own end is the common one)
         "if type(raw) is not dict or (text[end:] != '\\n' and text[end:].strip(' \\t\\n\\r')):",
         f"    {other}",
-        # merged into a mapping of every key a case has, in a fixed order: one more key is
-        # one no case has, and the values come out in that order
-        "line = LINE | raw",
-        f"if len(line) != {len(CASE_FIELDS)}:",
-        f"    {other}",
-        f"{', '.join(CASE_FIELDS)} = line.values()",
+        # merged over a mapping of every key a case line has, in a fixed order: the values
+        # come out in that order, and a key no case has is one value too many to unpack
+        # (ValueError)
+        f"{', '.join(CASE_FIELDS)} = (LINE | raw).values()",
         # sets of strs hold nothing else: membership checks the type too (an unhashable
         # value raises TypeError, which sends the line to the other path)
         "if (event not in EVENTS or not (type(id) is str or id is None)",
@@ -121,15 +119,16 @@ def reader_source(manifest: Manifest) -> str:
         f"elif not (type(volume) in (int, float) and 0 <= volume <= {_lit(MAX_VOLUME)}):",
         f"    {other}",
         # the same for attributes: the manifest's in name order (defaults, or MISSING), the
-        # line's values over them; one more key is an attribute the manifest does not declare
+        # line's values over them; one more is an attribute the manifest does not declare
         # (and attrs that are not a mapping raise TypeError: only a dict merges into a dict)
         "attrs = ATTRS | attrs",
-        f"if len(attrs) != {len(names)}:",
-        f"    {other}",
     ]
-    if names:
-        body.append("".join(f"v{k}, " for k in range(len(names))).rstrip() + " = attrs.values()")
-        body.append("if not (" + "\n        and ".join(checks) + "):")
+    if not names:
+        body += ["if attrs:", f"    {other}"]
+    else:
+        body.append(", ".join(f"v{k}" for k in range(len(names))) + ("," if len(names) == 1 else "") + " = attrs.values()")
+        body += ["if not (" + checks[0], *("        and " + c for c in checks[1:])]
+        body[-1] += "):"
         body.append(f"    {other}")
     for k, (name, a) in enumerate(zip(names, specs)):
         if a.default is None:

@@ -239,3 +239,20 @@ def test_a_line_without_a_start_channel_takes_the_careful_path():
 def test_the_reader_knows_every_key_a_case_line_may_have():
     # a key CaseSpec gains that the reader does not know sends every line with it to the careful path
     assert set(CASE_FIELDS) == set(CaseSpec.model_fields)
+
+
+@pytest.mark.parametrize("attributes", [{}, {"n": {"type": "int", "default": 1}}, {"n": {"type": "int"}}])
+def test_manifests_of_no_attribute_or_one(attributes):
+    manifest = policy_set_from_data({**MANIFEST, "attributes": attributes}, {"r.yaml": {"rules": [
+        {"id": "r", "cause": "policy", "owner": "D", "rationale": "-", "when": {"event": "move"},
+         "then": [{"action": "a", "lane": "customer", "department": "D", "channel": "web"}]}]}}).manifest
+    read = line_reader(manifest)
+    resolver = JsonLineResolver(manifest, "c.jsonl")
+    for text in ['{"event": "move"}', '{"event": "move", "attrs": {}}', '{"event": "move", "attrs": {"n": 3}}',
+                 '{"event": "move", "attrs": {"q": 3}}', '{"event": "move", "attrs": {"n": 3, "q": 3}}']:
+        careful = _careful(resolver, text)
+        fast = _fast(read, text)
+        if isinstance(careful, friction.Case):
+            assert fast is not None and _exact(fast) == _exact(careful), text
+        else:
+            assert fast is None, text
