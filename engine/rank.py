@@ -15,7 +15,8 @@ staff and customer hours, cost a year) weight what each case loses by its volume
 rule's `staff_hours` is the hours a year the yearly report loses without it."""
 from __future__ import annotations
 
-from collections import defaultdict
+import sys
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -26,8 +27,9 @@ from .measure import tidy_number
 from .capacity import capacity_configured
 from .metrics import HEADLINE, SCORES, YEARLY, YEARLY_FIGURES
 from .case import Case
+from .trace import Trace
 
-__all__ = ["Attribution", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
+__all__ = ["Attribution", "Attributor", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
            "ranking_from"]
 
 RANK_METRICS = HEADLINE   # the metrics rank's table shows
@@ -61,6 +63,7 @@ class Ranking:
 
 
 Delta = tuple[float, ...]
+Losses = tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]]   # before the weighting
 
 
 def attribution_of(evaluator: Evaluator, case: Case, groups: Sequence[frozenset[int]] = ()
@@ -69,27 +72,88 @@ def attribution_of(evaluator: Evaluator, case: Case, groups: Sequence[frozenset[
     fired, and (group index, what removing the group's rules together takes away) for each
     of `groups` with a rule that fired. Read off the case's trace: no replay per rule. A
     delta holds SCORES, then the yearly figures (the case's volume × its metric's loss)."""
-    trace = evaluator.replay(case)
+    return _weighted(_losses(evaluator, evaluator.replay(case), groups), case.volume)
+
+
+def _losses(evaluator: Evaluator, trace: Trace, groups: Sequence[frozenset[int]]) -> Losses:
+    """attribution_of before the volume weighting: what each removal takes away from the
+    SCORES of one journey. A function of the outcome key alone (see Attributor)."""
     base = evaluator.values(trace)
-    volume = case.volume
+    fired = trace.fired
+    # Without `unless`, removing rules that did not fire changes nothing (Trace.without reads
+    # only the firings; Evaluator.values keys by the firings left), so a removal is known by
+    # the rules of it that fired: a group with one rule firing here loses what that rule does.
+    # With `unless` the rules left out stay out when others are unblocked: known by all of them.
+    plain = not evaluator.cps.negation
+    seen: dict[frozenset[int], Delta] = {}
 
     def delta(removed: frozenset[int]) -> Delta:
-        d = tuple(b - a for b, a in zip(base, evaluator.values(trace.without(removed))))
-        return (*d, *(volume * d[i] / per for i, per in _WEIGHTED))
+        if plain:
+            removed = removed & fired
+        d = seen.get(removed)
+        if d is None:
+            d = seen[removed] = tuple([b - a for b, a in zip(base, evaluator.values(trace.without(removed)))])
+        return d
 
-    per_rule = [(i, delta(frozenset({i}))) for i in sorted(trace.fired)]
-    per_group = [(g, delta(rules)) for g, rules in enumerate(groups) if rules & trace.fired]
+    per_rule = [(i, delta(frozenset((i,)))) for i in sorted(fired)]
+    per_group = [(g, delta(rules)) for g, rules in enumerate(groups) if not rules.isdisjoint(fired)]
     return per_rule, per_group
 
 
-class _Attribute:
-    """The per-case task: a picklable callable (worker processes may be spawned)."""
+def _weighted(losses: Losses, volume: float) -> tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]]:
+    """Each loss with the yearly figures appended: the case's volume × its metric's loss."""
+    def weigh(d: Delta) -> Delta:
+        return (*d, *[volume * d[i] / per for i, per in _WEIGHTED])
 
-    def __init__(self, evaluator: Evaluator, groups: Sequence[frozenset[int]]):
+    per_rule, per_group = losses
+    return [(i, weigh(d)) for i, d in per_rule], [(g, weigh(d)) for g, d in per_group]
+
+
+class Attributor:
+    """attribution_of for case after case, memoised: before the volume weighting, a case's
+    attribution depends on nothing but what its outcome does (the Evaluator's outcome key:
+    rules fired, start channel, alternatives taken, and CompiledPolicySet.signature, which
+    says which steps each rule fired on and, with `unless`, what fires once rules are left
+    out), so cases sharing an outcome share it, and only the weighting is per case.
+
+    The memo is bounded by entries and by about `memo_bytes`: with big rule sets each key
+    (the rules fired) and each entry (a loss per rule fired) are long. A picklable callable
+    (worker processes may be spawned): the memo is made again on the receiving side."""
+
+    def __init__(self, evaluator: Evaluator, groups: Sequence[frozenset[int]], memo_size: int = 16384,
+                 memo_bytes: int = 32 * 2**20):
         self.evaluator, self.groups = evaluator, groups
+        self.memo_size, self.memo_bytes = memo_size, memo_bytes
+        self._memo: OrderedDict[tuple, tuple[Losses, int]] = OrderedDict()   # least recently used first
+        self._bytes = 0
 
-    def __call__(self, case: Case):
-        return attribution_of(self.evaluator, case, self.groups)
+    def __getstate__(self) -> dict:
+        return {"evaluator": self.evaluator, "groups": self.groups, "memo_size": self.memo_size,
+                "memo_bytes": self.memo_bytes}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    def __call__(self, case: Case) -> tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]]:
+        ev = self.evaluator
+        cps = ev.cps
+        trace = ev.replay(case)
+        key = (trace.fired, case.channel, cps.choices(case), cps.signature(case))
+        memo = self._memo
+        hit = memo.get(key)
+        if hit is None:
+            losses = _losses(ev, trace, self.groups)
+            n = len(losses[0]) + len(losses[1])
+            # the key's set and the losses grow with the rules fired (a loss: a tuple of floats)
+            size = sys.getsizeof(trace.fired) + n * (64 + 32 * len(SCORES)) + 512
+            memo[key] = (losses, size)
+            self._bytes += size
+            while len(memo) > 1 and (len(memo) > self.memo_size or self._bytes > self.memo_bytes):
+                self._bytes -= memo.popitem(last=False)[1][1]
+        else:
+            memo.move_to_end(key)
+            losses = hit[0]
+        return _weighted(losses, case.volume)
 
 
 def rank_groups(cps) -> tuple[list[tuple[str, str]], list[frozenset[int]]]:
@@ -146,7 +210,7 @@ def tally(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem],
           watch: Callable[[Iterator], Iterator] = iter) -> Tally:
     items = cases if hasattr(cases, "prepare") else (x.case if isinstance(x, CaseResult) else x for x in cases)
     out = Tally()
-    for res in watch(run_cases(_Attribute(evaluator, groups), items, workers)):
+    for res in watch(run_cases(Attributor(evaluator, groups), items, workers)):
         out.add(res)
     return out
 
