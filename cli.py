@@ -512,7 +512,7 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
         stream = shared.open_catalog(shared.catalog_path(catalog), cps.manifest)
         ranking, problems = rank_mod.rank(friction.Evaluator(cps, engine_name), stream, by,
                                           workers or friction.default_workers(),
-                                          lambda it: shared.progress(it, "ranking"))
+                                          lambda it: shared.progress(it, "ranking", size=rank_mod.cases_in))
     shared.emit(report.render_rank(ranking, fmt, top or None), output)
     shared.exit_on_case_problems(problems)
 

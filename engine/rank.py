@@ -30,7 +30,7 @@ from .case import Case
 from .trace import Trace
 
 __all__ = ["Attribution", "Attributor", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
-           "ranking_from"]
+           "ranking_from", "cases_in"]
 
 RANK_METRICS = HEADLINE   # the metrics rank's table shows
 _KEYS = (*SCORES, *YEARLY_FIGURES)
@@ -208,11 +208,33 @@ class Tally:
 def tally(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem],
           groups: Sequence[frozenset[int]], workers: int = 1,
           watch: Callable[[Iterator], Iterator] = iter) -> Tally:
+    """Attribution summed over the cases. `watch` wraps the stream of what arrives: per-case
+    attributions with one worker, a Tally per chunk of cases with more (`cases_in` says how
+    many cases an item stands for)."""
     items = cases if hasattr(cases, "prepare") else (x.case if isinstance(x, CaseResult) else x for x in cases)
     out = Tally()
-    for res in watch(run_cases(Attributor(evaluator, groups), items, workers)):
-        out.add(res)
+    attribute = Attributor(evaluator, groups)
+    if workers <= 1:
+        for res in watch(run_cases(attribute, items)):
+            out.add(res)
+        return out
+    # Workers sum their chunks: one small Tally crosses the process boundary per chunk, not a
+    # list of losses per case, and the parent only adds them up (in catalog order).
+    for part in watch(run_cases(attribute, items, workers, combine=_summed)):
+        out.merge(part)
     return out
+
+
+def _summed(results: list) -> Tally:
+    t = Tally()
+    for res in results:
+        t.add(res)
+    return t
+
+
+def cases_in(item: Tally | Problem | tuple) -> int:
+    """How many cases an item of tally's stream stands for (a progress bar's count)."""
+    return item.cases + len(item.problems) if isinstance(item, Tally) else 1
 
 
 def ranking_from(cps, keys: Sequence[tuple[str, str]], groups: Sequence[frozenset[int]], t: Tally,

@@ -7,6 +7,7 @@ where each part of the key changes the answer."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ import friction
 from builders import BASE_MANIFEST, case, rule, step, write_set
 from friction.bundled import bundled_path
 from friction.catalog import open_catalog
+from friction.errors import Problem
 from friction.load import policy_set_from_data
 from friction.metrics import SCORES, YEARLY
 from friction.rank import Attributor, Tally, rank, rank_groups, ranking_from
@@ -143,3 +145,26 @@ def test_the_memo_keeps_to_its_budget(tmp_path):
     for c in cases:
         assert by_count(c) == by_bytes(c) == brute_force(cps, c, groups)
     assert len(by_count._memo) == 2 and len(by_bytes._memo) == 1   # the newest entry always stays
+
+
+def test_two_workers_rank_as_one_with_problems_in_place():
+    # 670 cases: two chunks of 500 summed in the workers, with bad cases among them
+    cps = friction.compile_policy_set(friction.load_policy_set(bundled_path("policies/bank")))
+    cases = _cases(bundled_path("cases/life-events.yaml"), cps.manifest)
+    items = []
+    for k in range(10):
+        items += [dataclasses.replace(c, id=f"{c.id}/{k}", volume=k + 1) for c in cases]
+        items.append(Problem("cases.jsonl", k, f"case bad-{k}", "not a case"))
+    one, two = (rank(friction.Evaluator(cps), items, by="staff_hours", workers=w) for w in (1, 2))
+    assert one[0].cases == len(items) - 10 and [p.subject for p in one[1]] == [f"case bad-{k}" for k in range(10)]
+    assert two == one
+
+
+def test_the_memo_is_made_again_where_it_is_unpickled():
+    cps = friction.compile_policy_set(friction.load_policy_set(bundled_path("policies/bank")))
+    c = _cases(bundled_path("cases/life-events.yaml"), cps.manifest)[0]
+    _, groups = rank_groups(cps)
+    attribute = Attributor(friction.Evaluator(cps), groups, memo_size=7)
+    first = attribute(c)
+    again = pickle.loads(pickle.dumps(attribute))
+    assert (len(again._memo), again.memo_size) == (0, 7) and again(c) == first
