@@ -36,7 +36,7 @@ from .load import load_policy_set
 from .catalog import JsonLineResolver, iter_jsonl_blob
 from .measure import tidy_number
 from .metrics import SCORES
-from .rank import Ranking, Tally, attribution_of, rank_groups, ranking_from
+from .rank import Attributor, Ranking, Tally, rank_groups, ranking_from
 from .report import Block, BlockEncoder, RowEncoder, RowTally
 
 __all__ = ["PolicyBundle", "bundle_policy_set", "compiled_from", "ClusterRun",
@@ -98,6 +98,7 @@ def compiled_from(bundle: PolicyBundle) -> CompiledPolicySet:
 
 
 _evaluators: dict[tuple[str, str, str], Evaluator] = {}
+_attributors: dict[int, Attributor] = {}   # per evaluator: rank's memo outlives a block
 
 
 def _evaluator(bundle: PolicyBundle, engine: str, detail: str) -> Evaluator:
@@ -136,11 +137,14 @@ def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: i
 def _rank_block(bundle: PolicyBundle, block: bytes, first_line: int, catalog: str, engine: str,
                 groups: list[frozenset[int]]) -> Tally:
     evaluator = _evaluator(bundle, engine, "summary")
+    attribute = _attributors.get(id(evaluator))
+    if attribute is None or attribute.evaluator is not evaluator or attribute.groups != groups:
+        attribute = _attributors[id(evaluator)] = Attributor(evaluator, groups)   # its memo serves every block
     resolve = JsonLineResolver(evaluator.cps.manifest, catalog)
     t = Tally()
     for item in iter_jsonl_blob(block, first_line):
         case = resolve(item)
-        t.add(case if isinstance(case, Problem) else attribution_of(evaluator, case, groups))
+        t.add(case if isinstance(case, Problem) else attribute(case))
     return t
 
 
