@@ -202,6 +202,7 @@ class Evaluator:
         self._policy_rules = cps.rule_ids(set(POLICY_CAUSES))
         self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
         self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
+        self._values_bytes = 0   # what its keys' sets of rules take: big rule sets, big keys
         self._cache_size = cache_size
         self._cache_bytes = cache_bytes
         self._sizes: dict[tuple, int] = {}   # cache key -> its estimated bytes
@@ -253,9 +254,12 @@ class Evaluator:
         if hit is None:
             values = self._measured(trace, cps.case_facts(trace.case))[1]
             hit = (*values, effort_of(values, cps.manifest.weights))
-            if len(self._values) >= 4 * self._cache_size:
+            size = sys.getsizeof(key[0]) + 256
+            if len(self._values) >= 4 * self._cache_size or self._values_bytes + size > self._cache_bytes // 2:
                 self._values.clear()
+                self._values_bytes = 0
             self._values[key] = hit
+            self._values_bytes += size
         return hit
 
     def row(self, case: Case) -> Row:

@@ -145,3 +145,21 @@ def test_the_one_pass_kernel_takes_every_journey_of_the_bank_and_its_draft():
             assert tuple(fast) == _general_summary(evaluator, trace), case.id
             n += 1
         assert n > 10
+
+
+def test_the_values_cache_keeps_to_half_the_byte_budget_and_values_stay_the_same():
+    """Evaluator.values (what attribution asks once per rule removed) had a count limit only:
+    at 2,000 rules its keys (the rules fired) took ~500 MB in `rank`."""
+    cps = friction.compile_policy_set(friction.load_policy_set(bundled_path(DEFAULT_POLICY_SET)))
+    cases = [c for c in friction.open_catalog(bundled_path(DEFAULT_CATALOG), cps.manifest)
+             if isinstance(c, friction.Case)]
+    roomy, tight = friction.Evaluator(cps), friction.Evaluator(cps, cache_bytes=8_000)
+    seen = 0
+    for c in cases:
+        trace = roomy.replay(c)
+        for i in sorted(trace.fired):
+            less = trace.without(frozenset({i}))
+            assert tight.values(less) == roomy.values(less)
+            assert tight._values_bytes <= 4_000
+            seen = max(seen, len(tight._values))
+    assert 1 < seen < len(roomy._values)
