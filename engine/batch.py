@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -24,23 +25,32 @@ T = TypeVar("T")
 _task: Callable[[Case], Any] | None = None        # set in each worker by _start
 _prepare: Callable[[Any], Case | Problem] | None = None
 _combine: Callable[[list], Any] | None = None
+_halt: Any = None                                  # shared flag: the run ended early, skip what is queued
 
 
-def _start(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None,
+def _start(halt: Any, task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None,
            combine: Callable[[list], Any] | None = None) -> None:
-    global _task, _prepare, _combine
-    _task, _prepare, _combine = task, prepare, combine
+    global _task, _prepare, _combine, _halt
+    _task, _prepare, _combine, _halt = task, prepare, combine, halt
     # Ctrl-C reaches the whole process group: the parent alone handles it (and ends the
-    # pool), so the workers print no tracebacks.
+    # pool), so the workers print no tracebacks. The worker was started with SIGINT
+    # blocked (_sigint_held), so a Ctrl-C during start-up waits here and is dropped.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _call(item: Any) -> Any:
-    return _call_with(_task, _prepare, item)
+    return None if _halt.value else _call_with(_task, _prepare, item)
 
 
 def _call_chunk(items: list[Any]) -> Any:
-    return _combine([_call_with(_task, _prepare, item) for item in items])
+    results = []
+    for item in items:
+        if _halt.value:
+            return None
+        results.append(_call_with(_task, _prepare, item))
+    return _combine(results)
 
 
 def _call_with(task: Callable[[Case], Any], prepare: Callable[[Any], Case | Problem] | None, item: Any) -> Any:
@@ -112,10 +122,58 @@ def _run_in_pool(initargs: tuple, items: Iterable[Any], workers: int, chunksize:
     if start_method is None:
         start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(start_method)
-    with ctx.Pool(workers, initializer=_start, initargs=initargs) as pool:
+    halt = ctx.RawValue("b", 0)
+    with _sigint_held() as release:
+        pool = ctx.Pool(workers, initializer=_start, initargs=(halt, *initargs))
         try:
+            release()   # a Ctrl-C during start-up is raised here, with the pool whole
             for result in pool.imap(call, feed(), chunksize):
                 window.release()
                 yield result
         finally:
             stop.set()
+            _end(pool, halt)
+
+
+# How long ending a run early waits for the workers to finish the case in hand.
+_END_GRACE = 30.0
+
+
+def _end(pool: Any, halt: Any) -> None:
+    """End the pool without killing a busy worker. Pool.terminate() on busy workers can
+    deadlock: its result thread stops reading while a worker is still writing a large
+    result, and the worker holds the result queue's lock that terminate then needs.
+    So the workers skip what is queued (halt), finish the case in hand, hand it back
+    and exit; terminate() only then, on an idle pool, or after _END_GRACE seconds (a
+    worker stuck in one case), or on a second Ctrl-C."""
+    halt.value = 1
+    try:
+        pool.close()
+        joiner = threading.Thread(target=pool.join, daemon=True)
+        joiner.start()
+        joiner.join(_END_GRACE)
+    finally:
+        pool.terminate()
+
+
+@contextmanager
+def _sigint_held() -> Iterator[Callable[[], None]]:
+    """SIGINT blocked in this thread until `release()` (or the end): a Ctrl-C while the
+    pool starts can neither leave a half-built pool behind (Pool() cleans up only on
+    Exception) nor reach a forked worker before its initializer ignores it (workers
+    inherit the blocked mask, and so do the pool's threads, which never need it)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = [signal.SIGINT not in before]
+
+    def release() -> None:
+        if held[0]:
+            held[0] = False
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    try:
+        yield release
+    finally:
+        release()

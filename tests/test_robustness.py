@@ -134,10 +134,31 @@ def test_an_output_file_keeps_its_permissions_and_a_symlink_is_followed(tmp_path
     assert oct(real.stat().st_mode & 0o777) == oct(0o640)
 
 
+def _ended(p: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """Its stdout and stderr once it ended; if it has not ended in `timeout` seconds, every
+    process of its group (parent and workers, started with PYTHONFAULTHANDLER=1) dumps the
+    Python stacks of all its threads into the failure message, then is killed."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGABRT)
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+        raise AssertionError(f"did not end after Ctrl-C; the stacks of its processes:\n{err.decode(errors='replace')}")
+    return out.decode(), err.decode()
+
+
+def _diagnosable(**popen) -> dict:
+    return dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                env={**os.environ, "PYTHONFAULTHANDLER": "1"}, **popen)
+
+
 def _interrupt(args: list[str], cwd: Path, min_bytes: int) -> subprocess.CompletedProcess:
     """Ctrl-C once the run is under way: its temporary output file holds `min_bytes`."""
-    p = subprocess.Popen([*FRICTION, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
+    p = subprocess.Popen([*FRICTION, *args], **_diagnosable(cwd=cwd))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
         tmp = [f for f in cwd.glob(".*.tmp") if f.stat().st_size >= min_bytes]
@@ -145,12 +166,8 @@ def _interrupt(args: list[str], cwd: Path, min_bytes: int) -> subprocess.Complet
             break
         time.sleep(0.05)
     os.killpg(p.pid, signal.SIGINT)   # as Ctrl-C does: the whole process group
-    try:
-        out, err = p.communicate(timeout=120)   # a loaded CI machine unwinds slowly
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        raise AssertionError("friction did not end after Ctrl-C")
-    return subprocess.CompletedProcess(args, p.returncode, out.decode(), err.decode())
+    out, err = _ended(p, 120)   # a loaded CI machine unwinds slowly
+    return subprocess.CompletedProcess(args, p.returncode, out, err)
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +187,59 @@ def test_ctrl_c_with_two_workers_exits_130_without_tracebacks_and_keeps_whole_li
     assert 0 < len(lines) < 400_000
     assert [json.loads(x)["id"] for x in lines] == [f"c{i}" for i in range(len(lines))]
     assert f"{len(lines)} case(s) written to" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+# A worker Ctrl-C'd (the whole group) while the pool starts: before the fix it raised
+# KeyboardInterrupt there (a traceback), and a parent interrupted inside Pool() left the
+# started workers running, so the command never ended.
+CTRL_C_AT_START = """
+import multiprocessing, os, signal, sys, time
+from friction import batch
+real = batch._start
+def start(*args):
+    if multiprocessing.current_process().name.endswith("-1"):
+        os.killpg(0, signal.SIGINT)   # before this worker's initializer ignores SIGINT
+        time.sleep(0.2)
+    real(*args)
+    open(os.path.join(sys.argv[1], f"started-{os.getpid()}"), "w").close()
+batch._start = start
+try:
+    for _ in batch.run_cases(abs, range(10**7), workers=2):
+        pass
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_while_the_workers_start_ends_the_run_quietly(tmp_path):
+    p = subprocess.Popen([sys.executable, "-c", CTRL_C_AT_START, str(tmp_path)], **_diagnosable())
+    _, err = _ended(p, 60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    # the Ctrl-C'd worker still started (it got no KeyboardInterrupt) and was let finish
+    assert len(list(tmp_path.glob("started-*"))) == 2, err
+
+
+def test_a_run_ended_early_lets_its_workers_finish_rather_than_killing_them(tmp_path, monkeypatch):
+    """Pool.terminate() on busy workers deadlocked (its result thread stopped reading while a
+    worker wrote a large block, holding the lock terminate needed: 'friction did not end
+    after Ctrl-C' on loaded machines). Ending early now lets each worker finish and exit;
+    a worker that exits by itself runs its exit finalizers, a killed one does not."""
+    import multiprocessing.util
+
+    from friction import batch
+
+    real = batch._start
+
+    def start(*args):
+        multiprocessing.util.Finalize(None, lambda: (tmp_path / f"exited-{os.getpid()}").touch(), exitpriority=0)
+        real(*args)
+
+    monkeypatch.setattr(batch, "_start", start)
+    rows = batch.run_cases(abs, range(10**7), workers=2, chunksize=10, start_method="fork")
+    assert [next(rows) for _ in range(25)] == list(range(25))
+    rows.close()
+    assert len(list(tmp_path.glob("exited-*"))) == 2
 
 
 def test_an_interrupted_run_says_how_many_rows_its_partial_file_holds(tmp_path):
