@@ -152,8 +152,16 @@ def _ended(p: subprocess.Popen, timeout: float) -> tuple[str, str]:
 
 
 def _diagnosable(**popen) -> dict:
+    # SIGINT at its default in the child, as for a terminal's foreground job: one started in
+    # the background by a non-interactive shell (a CI runner's, `nohup ... &`) inherits it
+    # ignored, Python then installs no KeyboardInterrupt handler, and Ctrl-C would not stop
+    # the run (seen as exit 0, or as a timeout on a loaded machine).
     return dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                env={**os.environ, "PYTHONFAULTHANDLER": "1"}, **popen)
+                env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=_default_sigint, **popen)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt(args: list[str], cwd: Path, min_bytes: int) -> subprocess.CompletedProcess:
