@@ -4,8 +4,9 @@ The general path (journey.order_steps, Trace.depth and Trace.without, measure_id
 judge.flag_counts) handles every policy set. For the common case a compiled set can do
 part of its work once: when every rule fires in one way (no `unless`, at most one
 alternative testing steps) and no rules chain in a cycle, taking the fired rules in
-step-dependency order (CompiledPolicySet.chain_rank) settles depths and the policy-made steps in one
-pass each, and each step's facts are read from flat tuples made once per set of facts.
+step-dependency order (CompiledPolicySet.chain_rank) settles depths and the policy-made
+steps in one pass, and each step's facts are read from flat tuples made once per set of
+facts.
 `summarize` returns None when a journey is outside that case, or when `after` closes a
 cycle with chain edges (journey.order_steps then drops chain edges); the caller takes the
 general path. Tests check that both paths give the same answers on generated sets."""
@@ -50,7 +51,7 @@ class Kernel:
         self.waited_on = frozenset(p for ps in cps.step_after for p in ps)   # steps some step comes after
         self.policy = policy_rules
         self.wait = silent_wait_days
-        self._rows: dict[int, tuple[Sequence[StepFacts], list[tuple]]] = {}
+        self._rows: dict[int, tuple[Sequence[StepFacts], tuple[list[tuple], list[str], list[str]]]] = {}
 
     def rows(self, facts: Sequence[StepFacts]) -> tuple[list[tuple], list[str], list[str]]:
         """Each step id's facts as one flat tuple, with what the pass asks of it decided;
