@@ -11,7 +11,7 @@ from typing import Sequence
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep
 from .measure import Metrics, ask_items, customer_acts, customer_visible, step_items
-from .metrics import METRICS, StepFacts
+from .metrics import METRIC_INDEX, StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
 __all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "flag_counts", "flag_tally", "kinds_of", "tally_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
@@ -157,8 +157,6 @@ def flag_counts(manifest, steps: Sequence[StepFacts]) -> tuple[int, int]:
     return sum(1 for k in asked.values() if k > 1), silent
 
 
-_INDEX = {m: i for i, m in enumerate(METRICS)}
-
 
 def kinds_of(manifest, values: Sequence[float], repeated_items: int, silent_waits: int) -> tuple[str, ...]:
     """flag_kinds from the metric values (registry order, METRICS) and what they do not
@@ -180,13 +178,13 @@ def flag_tally(manifest, values: Sequence[float], repeated_items: int, silent_wa
     """How many flags of each kind (FLAG_KINDS order) kinds_of gives."""
     limits = 0
     for metric, bound in manifest.limits.items():
-        if values[_INDEX[metric]] > bound:
+        if values[METRIC_INDEX[metric]] > bound:
             limits += 1
     return (values[_POLICY], values[_SWITCHES], repeated_items,
             1 if values[_HANDOFFS] > manifest.thresholds.handoffs else 0, silent_waits, limits)
 
 
-_POLICY, _SWITCHES, _HANDOFFS = (_INDEX[m] for m in ("policy_steps", "channel_switches", "handoffs"))
+_POLICY, _SWITCHES, _HANDOFFS = (METRIC_INDEX[m] for m in ("policy_steps", "channel_switches", "handoffs"))
 
 
 _VISIBLE = frozenset(l.value for l in CUSTOMER_VISIBLE)

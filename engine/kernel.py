@@ -16,7 +16,7 @@ from typing import NamedTuple, Sequence
 
 from .compile import CompiledPolicySet
 from .journey import place_steps
-from .measure import step_items
+from .measure import step_items, tidy_number
 from .metrics import StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
 
@@ -192,9 +192,6 @@ class Kernel:
             len(ordered), customer, staff, len(departments), len(path_depts), len(path_channels), handoffs,
             staff_handoffs, switches, sum(asked.values()) - len(asked),
             sum([k if item in asked else k - 1 for item, k in rekeyed.items()]),
-            _tidy(elapsed), _tidy(fees), len(depth) - len(kept), _tidy(minutes), _tidy(customer_minutes), _tidy(cost),
+            tidy_number(elapsed), tidy_number(fees), len(depth) - len(kept), tidy_number(minutes), tidy_number(customer_minutes), tidy_number(cost),
         ), repeated, silent)
 
-
-def _tidy(x: float) -> float:
-    return int(x) if float(x).is_integer() else round(x, 6)

@@ -12,7 +12,7 @@ from typing import Collection, Iterable, Mapping, Sequence
 
 from .compile import CompiledPolicySet
 from .journey import Journey, JourneyStep, Ordering
-from .metrics import METRICS, REGISTRY, StepFacts
+from .metrics import METRIC_INDEX, METRICS, REGISTRY, StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Lane
 from .case import Case
 
@@ -207,12 +207,10 @@ def effort_score(metrics: Metrics, weights: Mapping[str, float]) -> float:
     return effort_of(metrics.values(), weights)
 
 
-_INDEX = {m: i for i, m in enumerate(METRICS)}
-
 
 def effort_of(values: Sequence[float], weights: Mapping[str, float]) -> float:
     """The effort score of metric values given in registry order (METRICS)."""
-    return tidy_number(sum([w * values[_INDEX[m]] for m, w in weights.items()]))
+    return tidy_number(sum([w * values[METRIC_INDEX[m]] for m, w in weights.items()]))
 
 
 def totals(all_metrics: Iterable[Metrics]) -> dict[str, float]:

@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 
 from .errors import InputError, did_you_mean
 
-__all__ = ["Metric", "REGISTRY", "METRICS", "SCORES", "EFFORT", "COLUMNS", "METRIC_ALIASES",
+__all__ = ["Metric", "REGISTRY", "METRICS", "METRIC_INDEX", "SCORES", "EFFORT", "COLUMNS", "METRIC_ALIASES",
            "DEFAULT_WEIGHTS", "HEADLINE", "StepFacts", "metric_named", "column_of", "Yearly", "YEARLY",
            "YEARLY_FIGURES", "SNAPSHOT_YEAR"]
 
@@ -90,6 +90,7 @@ SNAPSHOT_YEAR = "a year"   # what a yearly figure's snapshot regression names in
 
 EFFORT = "effort"   # Σ weight × metric: not a metric of its own, but compared like one
 METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY)
+METRIC_INDEX: dict[str, int] = {m: i for i, m in enumerate(METRICS)}   # a metric's place in a values tuple
 SCORES: tuple[str, ...] = (*METRICS, EFFORT)     # what reports, diffs, snapshots and checks compare
 COLUMNS: dict[str, str] = {**{m.name: m.column for m in REGISTRY}, EFFORT: EFFORT,
                            **{y.name: y.column for y in YEARLY}}
