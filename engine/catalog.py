@@ -207,6 +207,51 @@ def iter_jsonl_blob(blob: bytes, first_line: int = 1) -> Iterator[JsonLine]:
     return jsonl_lines(io.BytesIO(blob), first_line, whole=False)   # lines end at \n only, as in a file
 
 
+NO_CASES = "the catalog holds no cases"
+
+
+class LineBlock:
+    """A run of whole lines of a JSON Lines catalog, as bytes, starting at line
+    `first_line`: what a worker process is handed (one bytes object pickles at the speed of
+    a copy; hundreds of parsed lines do not). Iterated where it arrives, it gives the
+    JsonLines. An empty block stands for a catalog with no case at all."""
+
+    __slots__ = ("data", "first_line")
+
+    def __init__(self, data: bytes, first_line: int):
+        self.data, self.first_line = data, first_line
+
+    def __iter__(self) -> Iterator[JsonLine]:
+        if not self.data:
+            return iter([JsonLine(1, "", NO_CASES)])
+        return iter_jsonl_blob(self.data, self.first_line)
+
+    def __reduce__(self) -> tuple:
+        return LineBlock, (self.data, self.first_line)
+
+
+def jsonl_blocks(f: BinaryIO, lines: int = 500) -> Iterator[LineBlock]:
+    """The lines of a binary stream of JSON Lines in blocks of `lines` lines (blank ones
+    included), each with the number of its first line: the lines jsonl_lines gives, and
+    the same one error for a catalog with no case."""
+    first, seen = 1, False
+    while chunk := list(itertools.islice(f, lines)):
+        block = b"".join(chunk)
+        seen = seen or _holds_a_line(block, first)
+        yield LineBlock(block, first)
+        first += len(chunk)
+    if not seen:
+        yield LineBlock(b"", 1)
+
+
+def _holds_a_line(block: bytes, first_line: int) -> bool:
+    """A non-blank line in the block, as jsonl_lines judges one (after a byte-order mark;
+    bytes that are not UTF-8 count as a line: it becomes an error row)."""
+    if first_line == 1:
+        block = block.removeprefix(codecs.BOM_UTF8)
+    return not block.decode("utf-8", "replace").isspace() and bool(block)
+
+
 def jsonl_lines(f: Iterable[bytes], first_line: int = 1, whole: bool = True) -> Iterator[JsonLine]:
     """The non-blank lines of a binary stream of JSON Lines. A line that cannot be decoded
     is kept with its error, so it becomes an error row and the stream goes on. A byte-order
@@ -226,7 +271,7 @@ def jsonl_lines(f: Iterable[bytes], first_line: int = 1, whole: bool = True) -> 
             empty = False
             yield JsonLine(n, text)
     if empty and whole:
-        yield JsonLine(1, "", "the catalog holds no cases")
+        yield JsonLine(1, "", NO_CASES)
 
 
 class JsonLineResolver(functools.partial):
@@ -312,6 +357,9 @@ class CatalogStream:
     raw: Iterable[Any]
     prepare: Callable[[Any], Case | Problem] | None = None
     note: str | None = None               # something the user should know about how it was read
+    # Instead of `raw`, for worker processes: blocks(lines) gives the same lines, in blocks
+    # of about that many lines (JSON Lines files only).
+    blocks: Callable[[int], Iterable[LineBlock]] | None = None
 
     def __iter__(self) -> Iterator[Case | Problem]:
         if self.prepare is None:
@@ -356,7 +404,8 @@ def open_catalog(path: str | os.PathLike, manifest: Manifest) -> CatalogStream:
             f = open(path, "rb")
         except OSError as e:
             raise InputError(Problem(file, None, None, unreadable_file(path, e))) from None
-        return CatalogStream(file, None, _closing(f), JsonLineResolver(manifest, file), note)
+        return CatalogStream(file, None, _closing(f, jsonl_lines), JsonLineResolver(manifest, file), note,
+                             lambda lines: _closing(f, functools.partial(jsonl_blocks, lines=lines)))
     loaded = load_catalog(path)
     return CatalogStream(loaded.path, loaded, iter_cases(loaded, manifest))
 
@@ -380,9 +429,9 @@ def open_catalog_stream(f: BinaryIO, name: str, manifest: Manifest) -> CatalogSt
     return CatalogStream(name, loaded, iter_cases(loaded, manifest))
 
 
-def _closing(f: BinaryIO) -> Iterator[JsonLine]:
+def _closing(f: BinaryIO, read: Callable[[BinaryIO], Iterator[Any]]) -> Iterator[Any]:
     with f:
-        yield from jsonl_lines(f)
+        yield from read(f)
 
 
 def _json_object(raw: bytes) -> bool:

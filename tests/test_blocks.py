@@ -4,8 +4,11 @@ tallied where it ran (a worker) and arrives as bytes the parent writes as they a
 error rows in place, and the tallies the same."""
 from __future__ import annotations
 
+import codecs
 import io
 import json
+import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,79 @@ def test_a_streaming_run_keeps_no_loads_and_writes_the_rows_a_run_keeping_them_w
     assert all(kept.row(c).outcome.load is not None and dropped.row(c).outcome.load is None for c in cases)
     cli = run("evaluate", "--format", "jsonl")
     assert cli.stdout.splitlines() == [enc.encode(kept.row(c)).text for c in cases]
+
+
+# ---------------------------------------------------------------- the catalog read in blocks
+# With workers, a JSON Lines file goes to them as blocks of bytes (catalog.jsonl_blocks),
+# split into lines where they arrive: those lines must be exactly the lines read one by one.
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from friction.catalog import LineBlock, jsonl_blocks, jsonl_lines  # noqa: E402
+
+_LINE_PARTS = [b'{"id": "a", "event": "move"}', b"", b"   ", b"\t", b"\xc2\xa0", b"\xe3\x80\x80", b"\xff\xfe",
+               b"\xef\xbb\xbf", b"\r", b"[1]", b"x" * 300, "é".encode()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.lists(st.sampled_from(_LINE_PARTS), max_size=3).map(b"".join), max_size=12),
+       bom=st.booleans(), last_newline=st.booleans(), size=st.integers(1, 5))
+def test_blocks_give_the_lines_read_one_by_one(parts, bom, last_newline, size):
+    data = (codecs.BOM_UTF8 if bom else b"") + b"\n".join(parts) + (b"\n" if last_newline and parts else b"")
+    want = list(jsonl_lines(io.BytesIO(data)))
+    blocks = [pickle.loads(pickle.dumps(b)) for b in jsonl_blocks(io.BytesIO(data), size)]   # as a worker gets them
+    assert [line for b in blocks for line in b] == want
+    assert all(b.data.count(b"\n") <= size for b in blocks)
+
+
+def test_a_catalog_of_blank_lines_is_the_same_one_error_with_workers(tmp_path):
+    """Blank to the eye, and so to jsonl_lines: spaces, tabs, a no-break space, an
+    ideographic space; and a byte-order mark alone on the first line."""
+    for name, data in (("blank.jsonl", b"\n  \n\t\n"), ("nbsp.jsonl", "\u00a0\n\u3000\n".encode()),
+                       ("bom.jsonl", codecs.BOM_UTF8 + b"\n\n"), ("empty.jsonl", b"")):
+        (tmp_path / name).write_bytes(data)
+        one = run("evaluate", TINY, tmp_path / name, "--format", "jsonl", "--workers", 1)
+        two = run("evaluate", TINY, tmp_path / name, "--format", "jsonl", "--workers", 2)
+        assert one.exit_code == two.exit_code == 2, name
+        assert "holds no cases" in one.stderr and one.stderr == two.stderr, name
+        assert one.stdout == two.stdout, name
+
+
+def test_line_numbers_of_errors_count_blank_lines_across_blocks(tmp_path):
+    lines = [b"", b'{"id": "ok", "event": "move"}', b"{bad", b"", b"", b'{"id": "x", "event": "fly"}', b"\xff"] * 40
+    cat = tmp_path / "cat.jsonl"
+    cat.write_bytes(b"\n".join(lines) + b"\n")
+    one = run("evaluate", TINY, cat, "--format", "jsonl", "--workers", 1)
+    two = run("evaluate", TINY, cat, "--format", "jsonl", "--workers", 2)
+    assert one.stderr == two.stderr and one.stdout == two.stdout
+    bad_lines = [int(m) for m in re.findall(r"cat\.jsonl:(\d+)", two.stderr)]
+    assert bad_lines == [7 * k + i for k in range(40) for i in (3, 6, 7)]
+
+
+def test_a_block_pickles_as_its_bytes():
+    block = LineBlock(b'{"id": "a"}\n' * 100, 41)
+    assert len(pickle.dumps(block)) < len(block.data) + 100
+    again = pickle.loads(pickle.dumps(block))
+    assert (again.data, again.first_line) == (block.data, 41)
+    assert [line.line for line in again] == list(range(41, 141))
+
+
+def _big(case_or_line):
+    return b"x" * 300_000   # a large encoded block: it takes many pipe reads to arrive
+
+
+def test_the_pool_does_not_wake_for_every_result_it_receives(monkeypatch):
+    """multiprocessing's Pool woke its worker-maintenance thread whenever a result waited
+    in the result pipe, so with large results that thread spun while each was read, taking
+    CPU from the workers. It should wake for worker exits and pool changes only."""
+    import multiprocessing.pool
+
+    from friction import batch
+
+    wakes = []
+    real = multiprocessing.pool.Pool._maintain_pool
+    monkeypatch.setattr(multiprocessing.pool.Pool, "_maintain_pool",
+                        staticmethod(lambda *a: (wakes.append(1), real(*a))[1]))
+    results = list(batch.run_cases(_big, range(200), workers=2, chunksize=5, combine=lambda rs: b"".join(rs)))
+    assert len(results) == 40 and all(len(r) == 5 * 300_000 for r in results)
+    assert len(wakes) < 10, f"{len(wakes)} wake-ups for 40 results"
