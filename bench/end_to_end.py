@@ -54,21 +54,41 @@ TARGETS = {"distinct-200": 25_000, "shaped-2000": 5_000}   # cases/s
 RSS_MB, WORKERS_X, RANK_X, WEIGHTED_X = 200, 1.7, 3.0, 1.10
 
 
+# The command runs in a Python that reports, as it exits, the CPU seconds of its own process
+# (the parent: reading the catalog, writing rows) and of its children (the workers).
+_COMMAND = ("import atexit, resource, sys\n"
+            "def _report():\n"
+            "    s, c = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+            "    sys.stderr.write(f'\\nRUSAGE {s.ru_utime + s.ru_stime} {c.ru_utime + c.ru_stime}\\n')\n"
+            "atexit.register(_report)\n"
+            "sys.argv = ['friction', *sys.argv[1:]]\n"
+            "from friction.cli import main\n"
+            "main(prog_name='friction')\n")
+
+
 def run(python: str, args: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB of the largest process), `python -m friction args` fresh."""
+    """(wall seconds, peak RSS MB of the largest process), the friction command fresh."""
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-             "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime, r.returncode)")
-    out = subprocess.run([sys.executable, "-c", probe, python, "-m", "friction", *args], capture_output=True,
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime, r.returncode); "
+             "sys.stderr.write(r.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe, python, "-c", _COMMAND, *args], capture_output=True,
                          text=True, check=True)
     wall, rss, cpu, code = out.stdout.split()
     if code not in ("0",):
-        raise SystemExit(f"command failed ({code}): {' '.join(args)}")
-    CPU[" ".join([python, *args])] = float(cpu)
+        raise SystemExit(f"command failed ({code}): {' '.join(args)}\n{out.stderr}")
+    key = " ".join([python, *args])
+    CPU[key] = float(cpu)
+    split = [line.split()[1:] for line in out.stderr.splitlines() if line.startswith("RUSAGE ")]
+    if split:
+        PARENT_CPU[key], WORKERS_CPU[key] = (float(x) for x in split[-1])
     return float(wall), int(rss) / 1024
 
 
 CPU: dict[str, float] = {}   # CPU seconds (user + system, the command and its workers) of the last run of each
+PARENT_CPU: dict[str, float] = {}    # of those, the command's own process
+WORKERS_CPU: dict[str, float] = {}   # and its worker processes
 
 
 def write_catalog(path: Path, n: int, bits: int, volumes: bool = False) -> Path:
@@ -179,6 +199,16 @@ def main() -> None:
             # both runs of this checkout used bounds what 2 idle cores could give.
             print(f"  CPU seconds, 1 worker {cpu_one:.1f}, 2 workers {cpu_two:.1f} (all processes): at most "
                   f"{2 * cpu_one / cpu_two:.2f}x on 2 idle cores")
+            key_two = " ".join([me, *evaluate(distinct, catalog, "--workers", "2")])
+            one_line = out / "distinct-1.jsonl"
+            with catalog.open() as f:
+                one_line.write_text(next(f))
+            start = statistics.median(run(me, evaluate(distinct, one_line))[0] for _ in range(5))
+            print(f"  of the 2 workers' CPU: the parent {PARENT_CPU[key_two]:.1f} s (start, reading the catalog, "
+                  f"writing rows), the workers {WORKERS_CPU[key_two]:.1f} s")
+            print(f"  the serial start (the same command on a one-line catalog): {start:.2f} s of {one['this'][0]:.2f} s; "
+                  f"with the rest shared perfectly, 2 workers could give at most "
+                  f"{one['this'][0] / (start + (one['this'][0] - start) / 2):.2f}x")
     if "rss" in only:
         shaped200 = write_policy_set(out / "shaped-200", 200)
         huge = write_catalog(out / f"shaped-{a.big}.jsonl", a.big, 0)
