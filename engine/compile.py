@@ -394,7 +394,7 @@ def _fire_source(n: int, event: str, mine: list[CompiledRule], local: dict[str, 
     for group, cycle in order:
         indent = "    "
         if cycle:
-            lines.append(f"    # rules that chain in a cycle: passes until nothing new fires")
+            lines.append("    # rules that chain in a cycle: passes until nothing new fires")
             lines.append("    " + " = ".join(f"f{r.index}" for r in group) + " = False")
             lines.append("    again = True")
             lines.append("    while again:")

@@ -18,7 +18,7 @@ import watchfiles
 
 from .errors import FrictionError, InputError, Problem
 from .lint import lint
-from .page import environment, render_report
+from .page import environment
 
 __all__ = ["LiveReport", "make_server", "run", "HOST"]
 

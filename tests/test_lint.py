@@ -123,7 +123,7 @@ def test_shadowed_rule_names_the_rule_that_shadows_it(defects):
     assert f.line == line_of(DEFECTS / "intake.yaml", "- id: b.proof-many-products")
     b_line = [n for n, text in enumerate((DEFECTS / "intake.yaml").read_text().splitlines(), 1)
               if text.strip() == "- id: b.proof"]
-    assert f"rule b.proof (" in f.message and f"intake.yaml:{b_line[0]})" in f.message
+    assert "rule b.proof (" in f.message and f"intake.yaml:{b_line[0]})" in f.message
     assert "'upload proof'" in f.message
 
 

@@ -4,7 +4,6 @@ batch runs do not depend on fork sharing globals."""
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import friction
 from friction.batch import run_cases

@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -571,10 +570,10 @@ def test_explain_names_rules_checks_and_chains(engine_name):
         "check proof": ("d.check", "regulation", "Compliance", "tests/fixtures/tiny/checks.yaml:2", ["upload proof"]),
         "confirm by phone": ("e.confirm", "system", "IT", "tests/fixtures/tiny/checks.yaml:9", ["check proof"]),
     }
-    for action, (rule, cause, owner, where, on) in expected.items():
+    for action, (rule_id, cause, owner, where, on) in expected.items():
         reason = only_reason(action)
         assert (reason["rule"], reason["cause"], reason["owner"], reason["where"], reason["on_steps"]) == \
-            (rule, cause, owner, where, on), action
+            (rule_id, cause, owner, where, on), action
     # checks with the case's actual values
     # checks with the case's actual values, typed, and each condition structured (issue #8.7)
     assert only_reason("upload proof")["checks"] == [
