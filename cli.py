@@ -15,22 +15,13 @@ from typing import Any
 
 import click
 
+# Only what building the command line needs is imported here (`import friction` imports
+# nothing yet); each command imports the library modules it uses (friction.commands.shared).
 import friction
 from friction import ci_formats
-from friction import coverage as coverage_mod
-from friction import diff as diff_mod
-from friction import blueprint, mermaid
-from friction import expect as expect_mod
-from friction import rank as rank_mod
-from friction import report
-from friction.blueprint import ALL_UP_TO, WORST_DEFAULT
-from friction.bundled import package_version
 from friction.commands import shared
-from friction.explain import explain as explain_case
-from friction.load import MANIFEST_FILE
 from friction.output import AtomicOutput, write_atomic
-from friction.page import render_report
-from friction.schemas import KINDS, json_schema
+from friction.selection import ALL_UP_TO, WORST_DEFAULT
 
 DEFAULT_SNAPSHOT = "friction.lock.json"
 DEFAULT_FUZZ_DB = ".friction/fuzz"
@@ -55,7 +46,7 @@ def main() -> None:
 @main.command()
 @shared.policy_set_argument
 @shared.catalog_argument
-@click.option("--format", "fmt", type=click.Choice(friction.FORMATS),
+@click.option("--format", "fmt", type=shared.LazyChoice("friction.report", "FORMATS"),
               help="Default: from the -o file's extension (.json .jsonl .csv .md), else table. "
                    "jsonl and csv stream row by row.")
 @click.option("--detail", type=click.Choice(["full", "summary"]),
@@ -74,6 +65,8 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
     With --scheduler, the catalog is evaluated on a Dask cluster: -o names a folder for one
     JSON Lines file per block plus totals.json; without -o, the rows come back and are
     printed as without --scheduler, in any format."""
+    from friction import report
+
     fmt = fmt or shared.FORMAT_BY_SUFFIX.get(Path(output).suffix.lower() if output else "", "table")
     if scheduler:
         return _evaluate_on_cluster(shared.policy_set_path(policy_set), shared.catalog_path(catalog), fmt, detail,
@@ -142,7 +135,7 @@ def _cluster_source(policy_set: str, catalog: str) -> tuple[str | bytes, str, li
 
 def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | None, output: str | None,
                          engine_name: str, scheduler: str, blocksize: int) -> None:
-    from friction import cluster
+    from friction import cluster, report
 
     if output and fmt not in ("table", "jsonl"):   # table is the default: parts are JSON Lines
         raise friction.InputError(f"--scheduler -o writes a folder of JSON Lines parts; --format {fmt} is "
@@ -181,7 +174,7 @@ def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | 
 @click.argument("log", type=click.Path(dir_okay=False))
 @click.option("--map", "map_file", required=True, type=click.Path(dir_okay=False),
               help="YAML map: case id, activity, timestamp, department, channel, lanes, life event.")
-@click.option("--format", "fmt", type=click.Choice(friction.FORMATS), default="table", show_default=True,
+@click.option("--format", "fmt", type=shared.LazyChoice("friction.report", "FORMATS"), default="table", show_default=True,
               help="jsonl and csv stream a row per case; table, json and markdown add the distributions.")
 @click.option("--detail", type=click.Choice(["full", "summary"]),
               help="Rows with every step (full; the default but for jsonl), or metrics and the ordered "
@@ -192,6 +185,7 @@ def observe(log: str, map_file: str, fmt: str, detail: str | None, no_cases: boo
     """Measure the observed journeys of an event LOG (XES, .xes.gz or CSV) as friction measures
     modelled ones, plus rework and ping-pong; per case, and per life event median, 90th
     percentile, max and mean. Exit 2 when any case could not be read (the others are written)."""
+    from friction import report
     from friction.logmap import load_log_map
     from friction.observe import OBSERVED_METRICS, Distributions, observe_log
     from friction.observed_report import render_distributions
@@ -272,6 +266,9 @@ def explain(args: tuple[str, ...], old_policies: str | None, old_catalog: str | 
             output: str | None, engine_name: str) -> None:
     """Why each step of one case is there: rules, conditions with actual values, chains.
     The case id comes last: `friction explain policies/bank cases/x.yaml relocate/elder`."""
+    from friction import mermaid, report
+    from friction.explain import explain as explain_case
+
     if len(args) > 3:
         raise click.UsageError("give at most POLICY_SET, CATALOG and CASE_ID")
     *sources, case_id = args
@@ -310,6 +307,9 @@ def diff(baseline: str, draft: str, catalog: str | None, fmt: str, fail_on_incre
          output: str | None, engine_name: str) -> None:
     """What DRAFT changes against BASELINE, case by case and in total. The CI formats report
     the --fail-on-increase checks: one per case and watched metric."""
+    from friction import diff as diff_mod
+    from friction import mermaid, report
+
     watch = shared.metric_list(fail_on_increase, "--fail-on-increase")
     if fmt in ci_formats.CI_FORMATS and not watch:
         raise friction.InputError(f"--format {fmt} reports the --fail-on-increase checks: say which metrics")
@@ -354,6 +354,10 @@ def test_cmd(policy_set: str | None, catalog: str | None, expectations: str | No
     """Check the expectations of POLICY_SET (its expectations/*.yaml; default: the bundled
     bank) on CATALOG (default: the catalog each expectation file names). Exit 0 all pass,
     1 any fail (an expectation, or a metric that rose since --snapshot), 2 input error."""
+    from friction import expect as expect_mod
+    from friction import report
+    from friction.load import MANIFEST_FILE
+
     if policy_set and not (Path(policy_set) / MANIFEST_FILE).is_file() and expectations is None:
         expectations, policy_set = policy_set, None   # `friction test FILE`: an expectation file or folder
     fallback_catalog = None
@@ -413,6 +417,8 @@ def test_cmd(policy_set: str | None, catalog: str | None, expectations: str | No
 @shared.engine_option
 def snapshot(policy_set: str | None, catalog: str | None, output: str, engine_name: str) -> None:
     """Write every case's metrics to a lock file for `friction test --snapshot`."""
+    from friction import expect as expect_mod
+
     ps, cat = shared.policy_set_path(policy_set), shared.catalog_path(catalog)
     _, _, ev = shared.evaluated(ps, cat, engine_name)
     shared.exit_on_case_problems(ev.problems)
@@ -472,6 +478,9 @@ def lint(policy_set: str | None, catalogs: tuple[str, ...], old_catalogs: tuple[
 def coverage(policy_set: str | None, catalog: str | None, minimum: float | None, fmt: str, output: str | None,
              engine_name: str) -> None:
     """Rules no case fires, and life event × persona pairs the catalog leaves out."""
+    from friction import coverage as coverage_mod
+    from friction import report
+
     cps, loaded, ev = shared.evaluated(shared.policy_set_path(policy_set), shared.catalog_path(catalog), engine_name)
     cov = coverage_mod.coverage(cps, ev, loaded)
     shared.emit(report.render_coverage(cov, fmt), output)
@@ -497,6 +506,9 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
          engine_name: str, workers: int, scheduler: str | None, blocksize: int) -> None:
     """Which rules make the most friction, and whose are they: each rule's attribution
     (what leaves the catalog's totals without it), rolled up per owner and cause."""
+    from friction import rank as rank_mod
+    from friction import report
+
     by = friction.metric_named(by, "--by", allow_yearly=True)
     if scheduler:
         from friction import cluster
@@ -591,6 +603,10 @@ def report_cmd(policy_set: str | None, catalog: str | None, output: str, baselin
     """One HTML page: the catalog's overview and a service blueprint per case (self-contained:
     open it from disk, print it, mail it). Exit 2 when a case could not be evaluated (the page
     lists it; every other case is drawn)."""
+    from friction import blueprint
+    from friction.bundled import package_version
+    from friction.page import render_report
+
     if (log is None) != (map_file is None):
         raise friction.InputError("--log and --map go together: the map says how to read the log")
     sel = blueprint.parse_selection(selection)
@@ -632,7 +648,11 @@ def serve(policy_set: str | None, catalog: str | None, baseline: str | None, sel
           stop_after: float | None, engine_name: str) -> None:
     """The report from a local web server (127.0.0.1 only), drawn again whenever a policy,
     manifest or catalog file changes; load and lint problems are shown on the page."""
+    from friction import blueprint
     from friction import serve as serve_mod
+    from friction.bundled import package_version
+    from friction.page import render_report
+
     sel = blueprint.parse_selection(selection)
     ps, cat = shared.policy_set_path(policy_set), shared.catalog_path(catalog)
     version = package_version()
@@ -655,12 +675,14 @@ def serve(policy_set: str | None, catalog: str | None, baseline: str | None, sel
 
 
 @main.command("schema")
-@click.argument("kind", type=click.Choice(KINDS), default="policy")
+@click.argument("kind", type=shared.LazyChoice("friction.schemas", "KINDS"), default="policy")
 @shared.output_option
 def schema_cmd(kind: str, output: str | None) -> None:
     """JSON Schema of the YAML files people write (policy rule files, the manifest, catalogs,
     expectations), for editors: start a file with
     `# yaml-language-server: $schema=<path to schema/KIND.json>`."""
+    from friction.schemas import json_schema
+
     shared.emit(json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n", output)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .compile import CompiledPolicySet, compile_policy_set
 from .coverage import Coverage, CoverageTally
 from .diff import CaseDiff, case_diff
-from .errors import EngineError, InputError, Problem, did_you_mean
+from .errors import EngineError, InputError, Problem
 from .evaluate import CaseResult, Evaluator
 from .explain import explain
 from .judge import FLAG_KINDS
@@ -27,12 +27,11 @@ from .metrics import EFFORT, METRICS, SCORES
 from .vocabulary import CUSTOMER_VISIBLE, Lane
 from .case import Case
 from .rank import Ranking, rank
+from .selection import ALL_UP_TO, WORST_DEFAULT, Selection, parse_selection
 
 __all__ = ["Selection", "Report", "CaseView", "Blueprint", "build_report", "parse_selection",
            "LANES", "LANE_TITLES", "ALL_UP_TO", "WORST_DEFAULT", "transitions", "report_from_paths"]
 
-ALL_UP_TO = 300       # a catalog up to this many cases gets a blueprint for every case
-WORST_DEFAULT = 50    # past it, only the worst cases get one (the file size stays bounded)
 TOP_CASES = 20        # rows of the overview's "worst cases" and "biggest changes" tables
 TOP_BARS = 15         # bars per attribution chart
 
@@ -46,31 +45,6 @@ LANE_TITLES = {"customer": "Customer actions", "frontstage": "Frontstage (seen b
 # with the same numbers.
 LABEL_W, CARD_W, GAP, LANE_H, CARD_H, VIS_H, PAD = 124, 176, 44, 232, 214, 28, 10
 EMPTY_LANE_H = 52   # a lane no step of the case is in stays, short
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which cases get a blueprint: ids matching a glob, or the N worst by effort, or (None,
-    None) all of them up to ALL_UP_TO cases and the WORST_DEFAULT worst beyond."""
-
-    pattern: str | None = None
-    worst: int | None = None
-
-    @property
-    def default(self) -> bool:
-        return self.pattern is None and self.worst is None
-
-
-def parse_selection(text: str | None) -> Selection:
-    """`--cases`: a glob on case ids (`relocate/*`) or `worst:N`."""
-    if not text:
-        return Selection()
-    m = re.fullmatch(r"worst:(\d+)", text.strip())
-    if m:
-        return Selection(worst=int(m.group(1)))
-    if text.startswith("worst"):
-        raise InputError(f"--cases: '{text}' is not of the form worst:N (e.g. worst:20)")
-    return Selection(pattern=text)
 
 
 @dataclass

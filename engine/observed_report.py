@@ -7,9 +7,7 @@ import io
 import json
 from typing import Any, Mapping
 
-from tabulate import tabulate
-
-from .report import SHORT
+from .report import SHORT, tabulate
 
 __all__ = ["render_distributions", "render_comparison"]
 

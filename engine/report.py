@@ -9,15 +9,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple, TextIO
 
-from tabulate import tabulate
-
 from .errors import Problem
 from .capacity import YearlyLoad
 from .ci_formats import figure
 from .evaluate import CaseResult, Evaluation, Row
 from .judge import FLAG_KINDS
 from .measure import tidy_number
-from .metrics import COLUMNS, HEADLINE, METRICS, SCORES, YEARLY_FIGURES
+from .metrics import COLUMNS, HEADLINE, SCORES, YEARLY_FIGURES
 from .manifest import Capacity
 
 __all__ = ["FORMATS", "STREAMING_FORMATS", "Block", "BlockEncoder", "Encoded", "RowEncoder", "RowTally", "RowWriter", "render", "evaluation_to_dict", "result_to_dict",
@@ -27,6 +25,13 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 STREAMING_FORMATS = frozenset({"jsonl", "csv"})   # written row by row, never held in memory
 
 SHORT = COLUMNS   # short column titles for the terminal table, from the metric registry
+
+
+def tabulate(rows: Any, **options: Any) -> str:
+    """tabulate.tabulate, imported on first use: JSON Lines and CSV draw no table, and the
+    import (it pulls in importlib.metadata) would add tens of milliseconds to every start."""
+    from tabulate import tabulate as draw
+    return draw(rows, **options)
 
 
 # Flag kinds as the terminal table shows them (JSON and CSV keep the full names).

@@ -3,6 +3,7 @@ absent, `-` for standard input), writes its report (stdout, or `-o FILE` atomica
 problems, shows progress, and maps how it ended to an exit code."""
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
@@ -13,11 +14,11 @@ import click
 
 import friction
 from friction import ci_formats
-from friction import diff as diff_mod
-from friction import report
 from friction.bundled import DEFAULT_CATALOG, DEFAULT_POLICY_SET, bundled_path
-from friction.catalog import open_catalog_stream
 from friction.output import AtomicOutput, write_atomic
+
+# A command imports the library modules it uses when it runs, not when the command line is
+# built: every command would otherwise pay for all of them before doing any work.
 
 STDIN = "-"
 
@@ -74,6 +75,8 @@ _stdin: bytes | None = None
 def open_catalog(catalog: str, manifest: friction.Manifest, again: bool = False):
     """A catalog stream; `-` is standard input, streamed, or kept in memory when the command
     reads the catalog more than once (`again`)."""
+    from friction.catalog import open_catalog_stream
+
     global _stdin
     if catalog != STDIN:
         stream = friction.open_catalog(catalog, manifest)
@@ -107,7 +110,8 @@ def metric_list(text: str, what: str) -> list[str]:
     """Comma-separated metrics by name or table column (`cust`), or `any`."""
     names = [m.strip() for m in text.split(",") if m.strip()]
     if names == ["any"]:
-        return list(diff_mod.DIFF_KEYS)
+        from friction.diff import DIFF_KEYS
+        return list(DIFF_KEYS)
     return list(dict.fromkeys(friction.metric_named(m, what) for m in names))
 
 
@@ -182,6 +186,24 @@ def ci_format_option(*plain: str, default: str):
                              "junit: JUnit XML; tap: TAP 14.")
 
 
+class LazyChoice(click.Choice):
+    """A choice among the names `module`.`name` holds, imported only when the command runs or
+    shows its help (`friction --help` and the other commands do not pay for the module)."""
+
+    def __init__(self, module: str, name: str):
+        self._source = module, name
+        super().__init__(())
+
+    @property
+    def choices(self) -> Any:
+        module, name = self._source
+        return getattr(importlib.import_module(module), name)
+
+    @choices.setter
+    def choices(self, _: Any) -> None:   # click.Choice.__init__ sets it; the module says
+        pass
+
+
 class Stdout:
     def __enter__(self):
         return sys.stdout
@@ -198,6 +220,8 @@ def _rows_in(path: str) -> int:
 
 def interrupted(fmt: str, writer, target: AtomicOutput | None, output: str | None) -> str:
     """What an interrupted evaluate left behind, in one line."""
+    from friction import report
+
     cases = writer.cases + len(writer.errors) if writer else 0
     if fmt not in report.STREAMING_FORMATS:
         return f"friction: interrupted; nothing written{f' ({output} is unchanged)' if output else ''}"

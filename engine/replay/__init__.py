@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..compile import CompiledPolicySet
 from ..errors import InputError
-from ..case import Case
-from ..trace import Trace
+
+if TYPE_CHECKING:   # annotations only: the engine names cost no import of the compiler (CLI start)
+    from ..case import Case
+    from ..compile import CompiledPolicySet
+    from ..trace import Trace
 
 __all__ = ["ENGINES", "Engine", "make_engine", "rete_unavailable"]
 
