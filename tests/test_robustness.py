@@ -228,6 +228,41 @@ def test_ctrl_c_while_the_workers_start_ends_the_run_quietly(tmp_path):
     assert len(list(tmp_path.glob("started-*"))) == 2, err
 
 
+# Ctrl-C while the command line is still importing its modules (a slow disk, a loaded
+# machine: the first few tenths of a second) escaped as a KeyboardInterrupt traceback, exit
+# -2 (Python re-raises SIGINT): the `friction` script and `python -m friction` imported
+# friction.cli before anything could catch it. A meta path hook (in a sitecustomize the
+# child finds on PYTHONPATH) sends Ctrl-C just as the named module starts to import.
+CTRL_C_ON_IMPORT = """
+import os, signal, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["FRICTION_TEST_CTRL_C_AT"]:
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+"""
+SCRIPT = Path(sys.executable).with_name("friction")
+
+
+@pytest.mark.parametrize("module", ["friction.cli", "click", "friction.commands.shared"])
+@pytest.mark.parametrize("how", ["script", "-m"])
+def test_ctrl_c_while_the_command_line_starts_exits_130_without_a_traceback(tmp_path, module, how):
+    if how == "script" and not SCRIPT.exists():
+        pytest.skip("no friction script beside this interpreter")
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_ON_IMPORT)
+    env = {**os.environ, "FRICTION_TEST_CTRL_C_AT": module,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    p = subprocess.Popen([str(SCRIPT)] if how == "script" else FRICTION, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=_default_sigint)
+    out, err = _ended(p, 60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err == "friction: interrupted\n" and out == ""
+
+
 def test_a_run_ended_early_lets_its_workers_finish_rather_than_killing_them(tmp_path, monkeypatch):
     """Pool.terminate() on busy workers deadlocked (its result thread stopped reading while a
     worker wrote a large block, holding the lock terminate needed: 'friction did not end
