@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -17,6 +16,7 @@ from .journey import Journey, build_journey, order_steps
 from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_counts, flag_tally, judge, tally_kinds
 from .kernel import Kernel
 from .load import load_policy_set
+from .lru import BoundedLRU
 from .catalog import LoadedCatalog, iter_cases, open_catalog
 from .measure import Metrics, effort_of, effort_score, measure, measure_ids, tidy_number, totals
 from .metrics import METRICS, StepFacts
@@ -200,13 +200,11 @@ class Evaluator:
         self.engine_name = engine
         self.engine: Engine = make_engine(engine, cps)
         self._policy_rules = cps.rule_ids(set(POLICY_CAUSES))
-        self._cache: OrderedDict[tuple, Outcome] = OrderedDict()   # least recently used first
+        self._cache: BoundedLRU[Outcome] = BoundedLRU(cache_size, cache_bytes)
         self._values: dict[tuple, tuple[float, ...]] = {}   # small entries: may grow 4x the outcomes
         self._values_bytes = 0   # what its keys' sets of rules take: big rule sets, big keys
         self._cache_size = cache_size
         self._cache_bytes = cache_bytes
-        self._sizes: dict[tuple, int] = {}   # cache key -> its estimated bytes
-        self._bytes = 0
         # Minutes per department are kept with an outcome only when the set gives any.
         self._with_load = loads and capacity_configured(cps.manifest.capacity)
         self._loads = loads
@@ -274,8 +272,6 @@ class Evaluator:
         hit = self._cache.get(key)
         if hit is None:
             hit = self._remember(key, self.new_outcome(build_trace(self.cps, case, fired)))
-        else:
-            self._cache.move_to_end(key)
         return fired, hit
 
     def new_outcome(self, trace: Trace) -> Outcome:
@@ -337,14 +333,7 @@ class Evaluator:
     def _remember(self, key: tuple, out: Outcome) -> Outcome:
         # the key's set of rules and the row's text are what grow with the set; the rest of
         # an entry (tuples, the Outcome, dict slots) is about a kilobyte
-        size = sys.getsizeof(key[0]) + sys.getsizeof(out.fragment) + 1024
-        self._cache[key] = out
-        self._sizes[key] = size
-        self._bytes += size
-        while len(self._cache) > 1 and (len(self._cache) > self._cache_size or self._bytes > self._cache_bytes):
-            old, _ = self._cache.popitem(last=False)
-            self._bytes -= self._sizes.pop(old)
-        return out
+        return self._cache.put(key, out, sys.getsizeof(key[0]) + sys.getsizeof(out.fragment) + 1024)
 
     def evaluate_all(self, cases: Iterable[Case]) -> Iterator[CaseResult | Problem]:
         for case in cases:

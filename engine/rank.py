@@ -16,13 +16,14 @@ rule's `staff_hours` is the hours a year the yearly report loses without it."""
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .batch import run_cases
 from .errors import Problem
 from .evaluate import CaseResult, Evaluator
+from .lru import BoundedLRU
 from .measure import tidy_number
 from .capacity import capacity_configured
 from .metrics import HEADLINE, SCORES, YEARLY, YEARLY_FIGURES
@@ -124,8 +125,7 @@ class Attributor:
                  memo_bytes: int = 32 * 2**20):
         self.evaluator, self.groups = evaluator, groups
         self.memo_size, self.memo_bytes = memo_size, memo_bytes
-        self._memo: OrderedDict[tuple, tuple[Losses, int]] = OrderedDict()   # least recently used first
-        self._bytes = 0
+        self._memo: BoundedLRU[Losses] = BoundedLRU(memo_size, memo_bytes)
 
     def __getstate__(self) -> dict:
         return {"evaluator": self.evaluator, "groups": self.groups, "memo_size": self.memo_size,
@@ -139,20 +139,12 @@ class Attributor:
         cps = ev.cps
         trace = ev.replay(case)
         key = (trace.fired, case.channel, cps.choices(case), cps.signature(case))
-        memo = self._memo
-        hit = memo.get(key)
-        if hit is None:
+        losses = self._memo.get(key)
+        if losses is None:
             losses = _losses(ev, trace, self.groups)
             n = len(losses[0]) + len(losses[1])
             # the key's set and the losses grow with the rules fired (a loss: a tuple of floats)
-            size = sys.getsizeof(trace.fired) + n * (64 + 32 * len(SCORES)) + 512
-            memo[key] = (losses, size)
-            self._bytes += size
-            while len(memo) > 1 and (len(memo) > self.memo_size or self._bytes > self.memo_bytes):
-                self._bytes -= memo.popitem(last=False)[1][1]
-        else:
-            memo.move_to_end(key)
-            losses = hit[0]
+            self._memo.put(key, losses, sys.getsizeof(trace.fired) + n * (64 + 32 * len(SCORES)) + 512)
         return _weighted(losses, case.volume)
 
 

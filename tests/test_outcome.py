@@ -97,8 +97,8 @@ def test_the_outcome_cache_keeps_to_its_byte_budget_and_rows_stay_the_same():
     tight = friction.Evaluator(cps, cache_bytes=budget)
     for c in cases * 2:
         assert tight.row(c).as_dict() == roomy.row(c).as_dict()
-        assert len(tight._cache) == 1 or tight._bytes <= budget
-        assert tight._bytes == sum(tight._sizes.values()) and set(tight._sizes) == set(tight._cache)
+        assert len(tight._cache) == 1 or tight._cache.bytes <= budget
+        assert tight._cache.bytes == sum(tight._cache.sizes().values()) and len(tight._cache.sizes()) == len(tight._cache)
     assert 1 < len(tight._cache) < len(roomy._cache)
     one = friction.Evaluator(cps, cache_bytes=0)   # keeps only the newest outcome
     for c in cases:
