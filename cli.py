@@ -119,18 +119,21 @@ def evaluate(policy_set: str | None, catalog: str | None, fmt: str | None, detai
 
 def _cluster_source(policy_set: str, catalog: str) -> tuple[str | bytes, str, list]:
     """What the cluster reads: a JSON Lines catalog's path (workers read their blocks), or a
-    YAML catalog expanded here into JSON Lines (its invalid cases reported here)."""
+    YAML catalog expanded here into JSON Lines, and its invalid cases, each with the number
+    of valid cases before it (so that their error rows keep their place)."""
     from friction import cluster
 
     if catalog.endswith(".jsonl"):
         return catalog, friction.load.relative_path(Path(catalog)), []
     cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
     stream = friction.open_catalog(catalog, cps.manifest)
-    cases, problems = [], []
+    cases, invalid = [], []
     for item in stream:
-        (problems if isinstance(item, friction.Problem) else cases).append(item)
-    shared.report_problems(problems)
-    return cluster.cases_as_jsonl(iter(cases)), stream.name, problems
+        if isinstance(item, friction.Problem):
+            invalid.append((len(cases), item))
+        else:
+            cases.append(item)
+    return cluster.cases_as_jsonl(iter(cases)), stream.name, invalid
 
 
 def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | None, output: str | None,
@@ -140,7 +143,8 @@ def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | 
     if output and fmt not in ("table", "jsonl"):   # table is the default: parts are JSON Lines
         raise friction.InputError(f"--scheduler -o writes a folder of JSON Lines parts; --format {fmt} is "
                                   "not available there (without -o it is printed)")
-    source, name, problems = _cluster_source(policy_set, catalog)
+    source, name, invalid = _cluster_source(policy_set, catalog)
+    shared.report_problems([p for _, p in invalid])   # once: the workers put their rows in place, silently
     encoder, rows = report.RowEncoder(fmt), []
 
     def keep(text: str) -> None:   # split at "\n" only: a row may hold U+2028, a line break to splitlines
@@ -150,23 +154,21 @@ def _evaluate_on_cluster(policy_set: str, catalog: str, fmt: str, detail: str | 
         run = cluster.evaluate_on_cluster(
             client, policy_set, source, name, engine=engine_name,
             detail=detail or ("full" if fmt == "json" else "summary"), out_dir=output, blocksize=blocksize,
-            emit=None if output else (lambda t: click.echo(t, nl=False)) if fmt == "jsonl" else keep)
+            emit=None if output else (lambda t: click.echo(t, nl=False)) if fmt == "jsonl" else keep, invalid=invalid)
     for m in run.messages:
         click.echo(f"error: {m}", err=True)
     if not output and fmt != "jsonl":
         # what one process prints: the rows sent back, and the yearly figures reduced on the cluster
         with shared.Stdout() as out:
             writer = report.RowWriter(fmt, out, run.policy_set, run.version, engine_name, name)
-            for row in rows:
+            for row in rows:   # a YAML catalog's invalid cases among them, in their place
                 writer.add(row)
-            for p in problems:   # a YAML catalog's invalid cases, reported before the run
-                writer.add(encoder.encode(p))
             writer.close(yearly=run.yearly)
     if output:
         click.echo(f"wrote {run.parts} part(s) and totals.json to {output}: {run.cases} cases, "
                    f"{run.errors} error row(s)", err=True)
-    if run.errors or problems:
-        click.echo(f"{run.errors + len(problems)} case(s) could not be evaluated; {run.cases} were.", err=True)
+    if run.errors:
+        click.echo(f"{run.errors} case(s) could not be evaluated; {run.cases} were.", err=True)
         sys.exit(shared.EXIT_INPUT)
 
 
@@ -518,7 +520,7 @@ def rank(policy_set: str | None, catalog: str | None, by: str, top: int, fmt: st
         with cluster.connect(scheduler) as client:
             ranking, problems = cluster.rank_on_cluster(client, ps, source, name, by=by, engine=engine_name,
                                                         blocksize=blocksize)
-        problems = bad + problems
+        problems = [p for _, p in bad] + problems
     else:
         cps = shared.compiled(policy_set)
         stream = shared.open_catalog(shared.catalog_path(catalog), cps.manifest)

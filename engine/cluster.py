@@ -20,20 +20,21 @@ or any fsspec URL such as s3://), and friction installed; nothing else is shared
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from .capacity import YearlyLoad, capacity_configured
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import InputError, Problem
 from .evaluate import Evaluator
 from .load import load_policy_set
-from .catalog import JsonLineResolver, iter_jsonl_blob
+from .catalog import JsonLine, JsonLineResolver, iter_jsonl_blob
 from .measure import tidy_number
 from .metrics import SCORES
 from .rank import Attributor, Ranking, Tally, rank_groups, ranking_from
@@ -117,21 +118,49 @@ def _count_lines(block: bytes) -> int:
 
 
 def _evaluate_block(bundle: PolicyBundle, block: bytes, first_line: int, part: int, catalog: str,
-                    engine: str, detail: str, out_dir: str | None) -> Block:
+                    engine: str, detail: str, out_dir: str | None,
+                    invalid: Sequence[tuple[int, Problem]] = ()) -> Block:
     """The block's rows and tally, as a local worker makes them; what goes back is small
     whatever the block's size: its rows only when the worker does not write them, and its
-    first problems (every one is also a row)."""
+    first problems (every one is also a row). `invalid`: the error rows of cases found
+    invalid where the catalog was expanded, each with the line it goes before."""
     evaluator = _evaluator(bundle, engine, detail)
     resolve = JsonLineResolver(evaluator.cps.manifest, catalog)
     encoder = RowEncoder("jsonl")
-    cases = (resolve(item) for item in iter_jsonl_blob(block, first_line))
+    cases = (item if isinstance(item, Problem) else resolve(item)
+             for item in _in_place(iter_jsonl_blob(block, first_line), invalid))
     cap = evaluator.cps.manifest.capacity
     out = BlockEncoder("jsonl", cap if capacity_configured(cap) else None)(   # a row at a time, none kept
         case if isinstance(case, Problem) else encoder.encode(evaluator.row(case)) for case in cases)
     if out_dir is not None:
         _write_part(out_dir, part, out.data)
         out = out._replace(data=b"")
-    return out._replace(problems=out.problems[:_MESSAGES_PER_PART])
+    reported = {id(p) for _, p in invalid}   # on stderr already, where the catalog was read
+    return out._replace(problems=[p for p in out.problems if id(p) not in reported][:_MESSAGES_PER_PART])
+
+
+def _in_place(lines: Iterator[JsonLine], invalid: Sequence[tuple[int, Problem]]) -> Iterator[JsonLine | Problem]:
+    """A block's lines with each of `invalid` before the line it names, and those naming a
+    line past the block after them."""
+    pending = iter(invalid)
+    nxt = next(pending, None)
+    for item in lines:
+        while nxt is not None and nxt[0] <= item.line:
+            yield nxt[1]
+            nxt = next(pending, None)
+        yield item
+    while nxt is not None:
+        yield nxt[1]
+        nxt = next(pending, None)
+
+
+def _placed(invalid: Sequence[tuple[int, Problem]], firsts: list[int]) -> list[list[tuple[int, Problem]]]:
+    """Invalid cases of an expanded catalog, each given with the number of cases before it,
+    as each block's (line it goes before, problem): one process's order, error rows included."""
+    per_block: list[list[tuple[int, Problem]]] = [[] for _ in firsts]
+    for before, p in invalid:
+        per_block[max(bisect.bisect_right(firsts, before + 1) - 1, 0)].append((before + 1, p))
+    return per_block
 
 
 def _rank_block(bundle: PolicyBundle, block: bytes, first_line: int, catalog: str, engine: str,
@@ -286,20 +315,23 @@ def _first_lines(client: Any, blocks: list[Any]) -> list[int]:
 
 def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, catalog_name: str, *,
                         engine: str = "compiled", detail: str = "summary", out_dir: str | None = None,
-                        blocksize: int = DEFAULT_BLOCKSIZE,
-                        emit: Callable[[str], None] | None = None) -> ClusterRun:
+                        blocksize: int = DEFAULT_BLOCKSIZE, emit: Callable[[str], None] | None = None,
+                        invalid: Sequence[tuple[int, Problem]] = ()) -> ClusterRun:
     """Evaluate a JSON Lines catalog (a path or URL the workers can read, or its bytes) on
     the cluster. With `out_dir`, workers write one file
     per block there (plus totals.json, written last); without it, each block's rows are
     passed to `emit` in catalog order. The policy set is loaded here first, so bad policy
-    files fail before anything is sent."""
+    files fail before anything is sent. `invalid`: for a catalog expanded here (YAML) into
+    `catalog` as bytes, the cases that were invalid, each with the number of valid cases
+    before it: their error rows are written in their place and counted, not reported
+    again."""
     import dask
 
     manifest = compile_policy_set(load_policy_set(policy_set)).manifest   # bad input fails here, with its real paths
     cap = manifest.capacity
     bundle = bundle_policy_set(policy_set)
     shipped = _in_graph(bundle)
-    blocks = _blocks(client, catalog, blocksize)
+    blocks = _blocks(client, catalog, blocksize) or ([_in_graph(b"")] if invalid else [])
     if out_dir is not None:
         import fsspec
 
@@ -308,8 +340,8 @@ def evaluate_on_cluster(client: Any, policy_set: str, catalog: str | bytes, cata
         for stale in fs.glob(f"{root.rstrip('/')}/part-*.jsonl"):   # an earlier run's extra parts
             fs.rm(stale)
     firsts = _first_lines(client, blocks)
-    tasks = [dask.delayed(_evaluate_block)(shipped, b, first, i, catalog_name, engine, detail, out_dir)
-             for i, (b, first) in enumerate(zip(blocks, firsts))]
+    tasks = [dask.delayed(_evaluate_block)(shipped, b, first, i, catalog_name, engine, detail, out_dir, placed)
+             for i, (b, first, placed) in enumerate(zip(blocks, firsts, _placed(invalid, firsts)))]
     futures = client.compute(tasks)
     messages: list[str] = []
     if out_dir is None:

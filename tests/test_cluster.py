@@ -232,3 +232,66 @@ def test_rank_by_staff_hours_on_the_cluster_equals_one_process(client):
     assert remote.exit_code == 0, remote.output
     assert json.loads(remote.stdout) == local
     assert local["rules"][0]["removed"]["staff_hours"] > 0
+
+
+@pytest.fixture(scope="module")
+def yaml_with_invalid_cases(tmp_path_factory) -> str:
+    """A YAML catalog for the bank: 30 cases, invalid ones first, in the middle (two in a
+    row) and last, so that with small blocks they fall in several blocks and at their edges."""
+    events = ["relocate", "change-email", "change-name", "bereavement", "consolidate-products", "switch-in",
+              "question"]
+    cases = [{"id": f"ok-{i}", "event": events[i % len(events)], "attrs": {"products": i % 5 + 1}} for i in range(30)]
+    for at, bad in [(30, {"id": "bad-last", "event": "question", "attrs": {"age": "many"}}),
+                    (17, {"id": "bad-17b", "event": "relocat"}), (17, {"id": "bad-17a", "event": "nope"}),
+                    (9, {"id": "bad-9", "event": "question", "attrs": {"products": -1}}),
+                    (0, {"id": "bad-first", "event": "moving"})]:
+        cases.insert(at, bad)
+    path = tmp_path_factory.mktemp("yaml-invalid") / "catalog.yaml"
+    path.write_text(json.dumps({"cases": cases}, indent=1))   # JSON is YAML: one case a few lines
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "json", "table"])
+def test_a_yaml_catalogs_invalid_cases_keep_their_place_as_in_one_process(client, yaml_with_invalid_cases, fmt):
+    """Was: their error rows came after every other row (json, csv, table), and were missing
+    from JSON Lines."""
+    args = ["evaluate", BANK, yaml_with_invalid_cases, "--format", fmt]
+    one = CliRunner().invoke(cli.main, args)
+    dask = CliRunner().invoke(cli.main, [*args, "--scheduler", client.scheduler.address, "--blocksize", "1024"])
+    assert one.exit_code == dask.exit_code == 2, dask.output
+    assert dask.stdout == one.stdout and dask.stderr == one.stderr
+    assert "5 case(s) could not be evaluated; 30 were." in one.stderr
+    if fmt == "jsonl":
+        ids = [json.loads(r)["id"] for r in one.stdout.splitlines()]
+        assert ids[0] == "bad-first" and ids[-1] == "bad-last" and ids[19:21] == ["bad-17a", "bad-17b"]
+
+
+def test_a_yaml_catalogs_error_rows_are_in_the_parts_and_counted(client, yaml_with_invalid_cases, tmp_path):
+    one = CliRunner().invoke(cli.main, ["evaluate", BANK, yaml_with_invalid_cases, "--format", "jsonl"])
+    out_dir = tmp_path / "parts"
+    res = CliRunner().invoke(cli.main, ["evaluate", BANK, yaml_with_invalid_cases, "--scheduler",
+                                        client.scheduler.address, "--blocksize", "1024", "-o", str(out_dir)])
+    assert res.exit_code == 2, res.output
+    rows = [line for p in sorted(out_dir.glob("part-*.jsonl")) for line in p.read_text().splitlines()]
+    assert len(list(out_dir.glob("part-*.jsonl"))) > 3 and rows == one.stdout.splitlines()
+    assert json.loads((out_dir / "totals.json").read_text())["errors"] == 5
+    assert res.stderr.count("error:") == 5 and "5 case(s) could not be evaluated; 30 were." in res.stderr
+
+
+def test_a_yaml_catalog_of_invalid_cases_only_still_writes_their_rows(client, tmp_path):
+    catalog = tmp_path / "bad.yaml"
+    catalog.write_text("cases:\n  - {id: x, event: nope}\n  - {id: y, event: nah}\n")
+    args = ["evaluate", BANK, str(catalog), "--format", "csv"]
+    one = CliRunner().invoke(cli.main, args)
+    dask = CliRunner().invoke(cli.main, [*args, "--scheduler", client.scheduler.address])
+    assert one.exit_code == dask.exit_code == 2
+    assert dask.stdout == one.stdout and dask.stdout.count("\n") == 3 and dask.stderr == one.stderr
+
+
+def test_rank_on_the_cluster_reports_a_yaml_catalogs_invalid_cases_once(client, yaml_with_invalid_cases):
+    args = ["rank", BANK, yaml_with_invalid_cases, "--format", "json"]
+    one = CliRunner().invoke(cli.main, args)
+    dask = CliRunner().invoke(cli.main, [*args, "--scheduler", client.scheduler.address])
+    assert one.exit_code == dask.exit_code == 2
+    assert dask.stderr == one.stderr and one.stderr.count("error:") == 5
+    assert json.loads(dask.stdout) == json.loads(one.stdout)
