@@ -136,8 +136,21 @@ class _Composer(Composer):
 
 
 class _Constructor(SafeConstructor):
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            if not isinstance(node, ScalarNode):
+                raise
+            # text given an explicit tag it does not fit (`!!float x`): PyYAML's constructors
+            # fail with bare Python errors there
+            raise ConstructorError(None, None, f"'{node.value}' cannot be read as !!{node.tag.rsplit(':', 1)[-1]}",
+                                   node.start_mark) from None
+
     def construct_yaml_int(self, node: ScalarNode) -> int:
         text = self.construct_scalar(node)
+        if not _INT.match(text):   # only with an explicit tag: `!!int x`
+            raise ValueError(text)
         try:
             if text.startswith("0o"):
                 return int(text[2:], 8)

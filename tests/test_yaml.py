@@ -261,3 +261,17 @@ def test_dump_yaml_round_trips_text_holding_yaml_line_breaks(text):
     """Regression: a rule id holding NEL came back as a space (single quotes fold it)."""
     from friction.yamlio import dump_yaml, parse_yaml
     assert parse_yaml(dump_yaml({"id": text}), "x.yaml") == {"id": text}
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("a: !!float x\n", 1, "'x' cannot be read as !!float"),
+    ("a: 1\nb: !!bool maybe\n", 2, "'maybe' cannot be read as !!bool"),
+    ("a: !!int abc\n", 1, "'abc' cannot be read as !!int"),   # was: "integer of 3 digits is too large"
+    ("a:\n  - !!timestamp soon\n", 2, "'soon' cannot be read as !!timestamp"),
+])
+def test_text_that_does_not_fit_its_explicit_tag_is_an_error_with_a_line(text, line, message):
+    """Regression: PyYAML's constructors raised bare ValueError/KeyError/AttributeError here
+    (a traceback instead of a one-line error)."""
+    with pytest.raises(friction.InputError, match=rf"^x:{line}: bad YAML: {message}$"):
+        parse_yaml(text, "x")
+    assert parse_yaml("a: !!int 0x1F\nb: !!float '2.5'\nc: !!bool true\n", "x") == {"a": 31, "b": 2.5, "c": True}
