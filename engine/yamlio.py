@@ -10,6 +10,11 @@
 - Bounded: aliases may not expand the document by more than ALIAS_BUDGET nodes ("billion
   laughs"), may not refer to the node that holds them, and nesting stops at MAX_DEPTH.
   Each refusal names the line, and is found while composing, before anything is built.
+- Fast: where PyYAML is built with libyaml, libyaml scans and parses (about 4x faster) and
+  the composing, bounds, schema and lines above stay this module's. Whatever libyaml
+  refuses, and text where it is known to be more lenient, is read again by PyYAML's
+  Python parser, so every message and line is the Python loader's. `parse_yaml(...,
+  fast=False)` reads with the Python loader only.
 """
 from __future__ import annotations
 
@@ -230,6 +235,74 @@ class _Loader(Reader, Scanner, Parser, _Composer, _Constructor, _CoreResolver):
         _CoreResolver.__init__(self)
 
 
+try:
+    from yaml._yaml import CParser as _CParser   # present when PyYAML is built with libyaml
+except ImportError:
+    _CParser = None
+
+
+class _LibyamlDiffers(ComposerError):
+    """Where libyaml is known to read a document differently: the Python loader decides."""
+
+    def __init__(self, mark: Any):
+        super().__init__(None, None, "libyaml reads this differently", mark)
+
+
+if _CParser is not None:
+    class _FastLoader(_Composer, _CParser, _Constructor, _CoreResolver):
+        """libyaml reads, scans and parses (in C) and only hands over events; composing (with
+        the bounds), the resolver and the constructor are the Python loader's, so the nodes,
+        values and lines are the same. Anything it raises is left to `_Loader` to word."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            _Composer.__init__(self)
+            _Constructor.__init__(self)
+            _CoreResolver.__init__(self)
+            self._flow = 0   # flow collections ([...], {...}) open around the current node
+
+        def compose_scalar_node(self, anchor: str | None) -> ScalarNode:
+            event = self.peek_event()
+            self._check_flow(event)
+            if event.tag == "!":   # PyYAML's parser: `!` is plain (libyaml: not on an empty node)
+                event.implicit = (True, False)
+            node = super().compose_scalar_node(anchor)
+            node.style = node.style or None   # libyaml's plain style is '', PyYAML's None
+            if self._flow and node.style is None and "?" in node.value:
+                # PyYAML ends a plain scalar at '?' inside [...] or {...} (and then refuses
+                # the document), libyaml reads on
+                raise _LibyamlDiffers(node.start_mark)
+            return node
+
+        def compose_sequence_node(self, anchor: str | None) -> SequenceNode:
+            return self._in_flow(super().compose_sequence_node, anchor)
+
+        def compose_mapping_node(self, anchor: str | None) -> MappingNode:
+            return self._in_flow(super().compose_mapping_node, anchor)
+
+        def _in_flow(self, compose: Any, anchor: str | None) -> Node:
+            event = self.peek_event()
+            self._check_flow(event)
+            flow = bool(event.flow_style)
+            self._flow += flow
+            try:
+                return compose(anchor)
+            finally:
+                self._flow -= flow
+
+        def _check_flow(self, event: Any) -> None:
+            if self._flow and event.tag is not None:
+                # a tag inside [...] or {...}: libyaml ends it at `,` `[` `]`, PyYAML reads on
+                raise _LibyamlDiffers(event.start_mark)
+else:
+    _FastLoader = None
+
+# Text the two loaders read differently goes straight to the Python loader: what the reader
+# refuses (control characters), and where libyaml is more lenient than PyYAML: tabs between
+# tokens, a byte order mark past the start, a comment right after a block scalar's `|` or `>`.
+_LIBYAML_DIFFERS = re.compile(f"{Reader.NON_PRINTABLE.pattern}|[\t\ufeff]|[|>][-+0-9]*#")
+
+
 class _Dumper(yaml.SafeDumper):
     """Writes YAML that reads back the same under both schemas: text that either YAML 1.1
     or the core schema would take for something else (`yes`, `010`, `1e5`) is quoted."""
@@ -263,12 +336,25 @@ def dump_yaml(data: Any, **options: Any) -> str:
 # --------------------------------------------------------------------------- entry points
 
 
-def parse_yaml(text: str, name: str) -> Any:
-    """Parse YAML text with lines kept; `name` is used in errors."""
-    loader = None
+def _load(loader_class: type, text: str) -> Any:
+    loader = loader_class(text)
     try:
-        loader = _Loader(text)   # the reader checks every character here
         return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, name: str, *, fast: bool = True) -> Any:
+    """Parse YAML text with lines kept; `name` is used in errors. With libyaml (and `fast`),
+    libyaml parses; whenever it refuses anything, the Python loader parses again and says
+    why, so every message and line is the Python loader's."""
+    if fast and _FastLoader is not None and isinstance(text, str) and not _LIBYAML_DIFFERS.search(text):
+        try:
+            return _load(_FastLoader, text)
+        except Exception:
+            pass
+    try:
+        return _load(_Loader, text)   # the reader checks every character here
     except RecursionError:
         raise InputError(Problem(name, None, None, f"bad YAML: nested too deeply (more than {MAX_DEPTH})")) from None
     except ReaderError as e:
@@ -280,9 +366,6 @@ def parse_yaml(text: str, name: str) -> Any:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         raise InputError(Problem(name, mark.line + 1 if mark else None, None,
                                  f"bad YAML: {getattr(e, 'problem', None) or e}")) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def unreadable_file(path: str | os.PathLike, e: OSError) -> str:
