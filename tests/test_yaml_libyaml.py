@@ -45,8 +45,8 @@ def from_tests() -> list[str]:
     return sorted(texts)
 
 
-CORPUS = bundled() + from_tests()
-LINES = [text.splitlines(keepends=True) for text in CORPUS]
+BUNDLED, IN_TESTS = bundled(), from_tests()
+LINES = [text.splitlines(keepends=True) for text in BUNDLED + IN_TESTS]   # for mutations
 
 
 def shape(value: Any) -> Any:
@@ -78,10 +78,10 @@ def assert_alike(text: str) -> None:
 
 
 def test_the_fast_path_reads_every_bundled_file_itself():
-    """Not by falling back: libyaml parses each of them without refusing."""
-    for text in bundled():
+    """Alike, and not by falling back: libyaml parses each of them without refusing."""
+    for text in BUNDLED:
         fast = shape(yamlio._load(yamlio._FastLoader, text.removeprefix("\ufeff")))
-        assert fast == shape(yamlio._load(yamlio._Loader, text.removeprefix("\ufeff")))
+        assert fast == outcome(text.removeprefix("\ufeff"), fast=False)[1]
 
 
 def test_libyaml_only_supplies_events():
@@ -115,6 +115,29 @@ def test_the_bounds_trip_on_the_fast_path():
     assert "nests too deeply" in e.problem and e.problem_mark.line == 1
 
 
+def test_which_loader_reads(monkeypatch):
+    """fast=False, text libyaml reads differently, and PyYAML without libyaml: the Python
+    loader alone. A refusal on the fast path is parsed again (and worded) by it."""
+    used = []
+
+    class Spy(yamlio._FastLoader):
+        def __init__(self, stream: str):
+            used.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(yamlio, "_FastLoader", Spy)
+    assert parse_yaml("a: 1\n", "x", fast=False) == {"a": 1} and used == []
+    with pytest.raises(friction.InputError, match=r"^x:1: bad YAML: found character '\\\\t'"):
+        parse_yaml("a: 1\t# tab\n", "x")   # libyaml would take it
+    assert used == []
+    assert parse_yaml("a: 1\n", "x") == {"a": 1} and used == ["a: 1\n"]
+    with pytest.raises(friction.InputError, match="^x:2: bad YAML: duplicate key 'a'$"):
+        parse_yaml("a: 1\na: 2\n", "x")
+    assert used[-1] == "a: 1\na: 2\n"
+    monkeypatch.setattr(yamlio, "_FastLoader", None)
+    assert parse_yaml("a: 1\n", "x").key_lines == {"a": 1}
+
+
 def test_plain_scalars_keep_their_text_on_the_fast_path():
     """libyaml calls the plain style '' where PyYAML says None: texts must not depend on it."""
     d = yamlio._load(yamlio._FastLoader, "v: 2024.10\nq: '2024.10'\n")
@@ -124,8 +147,8 @@ def test_plain_scalars_keep_their_text_on_the_fast_path():
 # --------------------------------------------------------------------------- the same as the Python loader
 
 
-@pytest.mark.parametrize("text", CORPUS, ids=range(len(CORPUS)))
-def test_every_corpus_document_reads_alike(text):
+@pytest.mark.parametrize("text", IN_TESTS, ids=range(len(IN_TESTS)))
+def test_every_yaml_text_of_the_test_suite_reads_alike(text):
     assert_alike(text)
 
 
@@ -149,6 +172,9 @@ def test_every_corpus_document_reads_alike(text):
     "!\n", "a: !\nb: ! x\nc: ! 'y'\n", "- !\n- ! []\n",
     "[!, x]\n", "{a: !, b: 1}\n", "[!!str, x]\n", "[!!str,x]\n", "[!!str]\n", "[!!seq[ a]]\n", "[! , x]\n",
     "a: !!seq [x]\n", "a: !x,y 1\n",
+    'a: "\\ud800"\n', 'a: "\\/\\U0001F600\\e\\0\\ \\_\\L"\n', 'a: "\\x"\n', "a: &é 1\n", "--- |\n  x\n", "--- >\n a\n\n  b\n c\n",
+    "a: |2\n   x\n  y\n", "a: |+\n  x\n\n\nb: 1\n", "a: x\r\n  y\r\nb: |\r\n  l1\r\n  l2\r\n", "a: |\n  x\u2029  y\nb: 2\n",
+    "? |\n  k\n: v\n", "[a, b]: 1\n", "a: b\n  c\n  d\n", "a: 1\n...\n---\nb: 2\n", "%FOO bar\n---\na: 1\n", "!!str [a]\n",
 ])
 def test_edge_documents_read_alike(text):
     assert_alike(text)
