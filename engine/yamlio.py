@@ -268,9 +268,10 @@ if _CParser is not None:
                 event.implicit = (True, False)
             node = super().compose_scalar_node(anchor)
             node.style = node.style or None   # libyaml's plain style is '', PyYAML's None
-            if self._flow and node.style is None and "?" in node.value:
-                # PyYAML ends a plain scalar at '?' inside [...] or {...} (and then refuses
-                # the document), libyaml reads on
+            if self._flow and node.style is None and ("?" in node.value or not node.value):
+                # inside [...] or {...}, PyYAML ends a plain scalar at '?' (and then refuses
+                # the document), libyaml reads on; and the two place an empty key after `?`
+                # and a line break on different lines
                 raise _LibyamlDiffers(node.start_mark)
             return node
 
@@ -297,10 +298,24 @@ if _CParser is not None:
 else:
     _FastLoader = None
 
-# Text the two loaders read differently goes straight to the Python loader: what the reader
-# refuses (control characters), and where libyaml is more lenient than PyYAML: tabs between
-# tokens, a byte order mark past the start, a comment right after a block scalar's `|` or `>`.
-_LIBYAML_DIFFERS = re.compile(f"{Reader.NON_PRINTABLE.pattern}|[\t\ufeff]|[|>][-+0-9]*#")
+# the reader's printable characters (Reader.NON_PRINTABLE) less tab and byte order mark; one
+# class, since an alternation makes the search several times slower
+_PYTHON_READS = re.compile("[^\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def _libyaml_differs(text: str) -> bool:
+    """Text the two loaders read differently, to go straight to the Python loader: what the
+    reader refuses (control characters), and where libyaml is more lenient than PyYAML: tabs
+    between tokens, a byte order mark past the start, a comment right after a block scalar's
+    `|` or `>` (and its indicators: `|-#`)."""
+    if _PYTHON_READS.search(text):
+        return True
+    at = text.find("#")
+    while at != -1:   # (a regex for this tries every character: slow)
+        if text[max(at - 3, 0):at].rstrip("-+0123456789").endswith(("|", ">")):
+            return True
+        at = text.find("#", at + 1)
+    return False
 
 
 class _Dumper(yaml.SafeDumper):
@@ -348,7 +363,7 @@ def parse_yaml(text: str, name: str, *, fast: bool = True) -> Any:
     """Parse YAML text with lines kept; `name` is used in errors. With libyaml (and `fast`),
     libyaml parses; whenever it refuses anything, the Python loader parses again and says
     why, so every message and line is the Python loader's."""
-    if fast and _FastLoader is not None and isinstance(text, str) and not _LIBYAML_DIFFERS.search(text):
+    if fast and _FastLoader is not None and isinstance(text, str) and not _libyaml_differs(text):
         try:
             return _load(_FastLoader, text)
         except Exception:

@@ -17,6 +17,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from yaml.composer import Composer, ComposerError
+from yaml.reader import Reader
 
 import friction
 from friction import yamlio
@@ -138,6 +139,15 @@ def test_which_loader_reads(monkeypatch):
     assert parse_yaml("a: 1\n", "x").key_lines == {"a": 1}
 
 
+def test_what_goes_straight_to_the_python_loader():
+    """Every character PyYAML's reader refuses, and tab and byte order mark; nothing else."""
+    every = "".join(map(chr, range(0x110000)))
+    assert set(yamlio._PYTHON_READS.findall(every)) == set(Reader.NON_PRINTABLE.findall(every)) | {"\t", "\ufeff"}
+    for header in ("|#", ">#", "|-#", ">+2#", "|2-#"):
+        assert yamlio._libyaml_differs(f"# note\na: {header} c\n  x\n")
+    assert not yamlio._libyaml_differs("# note\na: | # c\n  x # y\nb: x > y #c\n")
+
+
 def test_plain_scalars_keep_their_text_on_the_fast_path():
     """libyaml calls the plain style '' where PyYAML says None: texts must not depend on it."""
     d = yamlio._load(yamlio._FastLoader, "v: 2024.10\nq: '2024.10'\n")
@@ -175,6 +185,7 @@ def test_every_yaml_text_of_the_test_suite_reads_alike(text):
     'a: "\\ud800"\n', 'a: "\\/\\U0001F600\\e\\0\\ \\_\\L"\n', 'a: "\\x"\n', "a: &é 1\n", "--- |\n  x\n", "--- >\n a\n\n  b\n c\n",
     "a: |2\n   x\n  y\n", "a: |+\n  x\n\n\nb: 1\n", "a: x\r\n  y\r\nb: |\r\n  l1\r\n  l2\r\n", "a: |\n  x\u2029  y\nb: 2\n",
     "? |\n  k\n: v\n", "[a, b]: 1\n", "a: b\n  c\n  d\n", "a: 1\n...\n---\nb: 2\n", "%FOO bar\n---\na: 1\n", "!!str [a]\n",
+    "{? \n}", "[? # c\n# c\n: # c\n]", "{a, ? }\n", "{a: , b}\n", "- ?\n  : x\n",
 ])
 def test_edge_documents_read_alike(text):
     assert_alike(text)
@@ -219,3 +230,16 @@ def test_generated_documents_read_alike(data, flow, style, width, unicode, rng: 
     assert_alike(text)
     at = rng.randrange(len(text) + 1)
     assert_alike(text[:at] + rng.choice(INSERTS) + text[at + rng.choice([0, 1]):])
+
+
+PIECES = ["?", "? ", ":", ": ", "-", "- ", "\n", "\n\n", " ", "  ", "a", "1", "# c\n", ",", "[", "]", "{", "}",
+          "&x ", "*x", "!", "! ", "!!str ", "!!null ", "'q'", '"d"', "|\n", ">-\n", "---", "...", "<<: "]
+
+
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=10).map("".join))
+@settings(max_examples=max(500, settings.default.max_examples))
+def test_token_soup_reads_alike(text):
+    """Indicators, empty nodes, properties and line breaks in every order: where the two
+    parsers place marks and end scalars differently (an empty key after `?` and a line break,
+    a tag before `,`) turned up here."""
+    assert_alike(text)
