@@ -32,8 +32,8 @@ from friction import yamlio  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 # `friction evaluate` with the fast path switched off (libyaml left out)
-PYTHON_ONLY = "import sys, friction.yamlio as y; y._FastLoader = None; from friction.cli import main; sys.exit(main())"
-WITH_LIBYAML = "import sys; from friction.cli import main; sys.exit(main())"
+PYTHON_ONLY = "import friction.yamlio as y; y._FastLoader = None; from friction.__main__ import run; run()"
+WITH_LIBYAML = "from friction.__main__ import run; run()"
 
 
 def best(fn, repeat: int) -> float:
