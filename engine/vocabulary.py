@@ -64,7 +64,10 @@ EXACT_LIMIT = 2 ** 53        # int values of number attributes: exact as doubles
 class Strict(BaseModel):
     """Frozen, and rejects unknown keys with a 'did you mean' suggestion."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)  # docs: JSON Schema
+    # The docstrings under fields become JSON Schema descriptions: friction.schemas reads
+    # them when it makes a schema (pydantic's use_attribute_docstrings would parse every
+    # model's source at each import: a tenth of a command's start).
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

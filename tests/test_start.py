@@ -80,3 +80,18 @@ def test_unknown_names_are_attribute_errors():
     with pytest.raises(AttributeError):
         friction._private
     assert not hasattr(friction, "nonexistent_module")
+
+
+def test_importing_the_models_reads_no_source_file():
+    """pydantic's use_attribute_docstrings parsed every model's source at import (about a
+    tenth of a command's start); friction.schemas reads the field docstrings instead, when
+    it makes a schema (test_schema checks the schemas are what they were)."""
+    probe = ("import linecache, os, sys\n"
+             "read, getlines = [], linecache.getlines\n"
+             "linecache.getlines = lambda f, g=None: (read.append(f), getlines(f, g))[1]\n"
+             "import friction.language, friction.manifest, friction.case, friction.expect, friction.logmap\n"
+             "root = os.path.dirname(friction.__file__)\n"
+             "print([f for f in read if os.path.realpath(f).startswith(os.path.realpath(root))])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
