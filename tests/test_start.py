@@ -22,12 +22,18 @@ NOT_FOR_EVALUATE = ("jinja2", "tabulate", "friction.blueprint", "friction.page",
                     "friction.lint", "friction.schemas", "friction.rank", "friction.explain", "friction.diff")
 
 
+def fresh(probe: str, *args: str) -> subprocess.CompletedProcess:
+    """`probe` run by a fresh interpreter, which must end well."""
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def imported_after(code: str, *args: str) -> set[str]:
     """The modules a fresh interpreter holds after running `code` (SystemExit is an ending)."""
     probe = (f"import json, sys\ntry:\n    exec({code!r})\nexcept SystemExit:\n    pass\n"
              "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT)
-    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+    return set(json.loads(fresh(probe, *args).stderr.strip().splitlines()[-1]))
 
 
 def test_import_friction_imports_no_module_of_the_library():
@@ -60,8 +66,7 @@ def test_every_public_name_resolves_in_a_fresh_interpreter():
              "from friction import *\n"
              "assert Evaluator is friction.evaluate.Evaluator and lint_policy_set is friction.lint.lint\n"
              "assert render is friction.report.render and FORMATS == friction.report.FORMATS\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
+    fresh(probe)
 
 
 def test_each_public_name_comes_from_the_module_it_always_came_from():
@@ -92,6 +97,4 @@ def test_importing_the_models_reads_no_source_file():
              "import friction.language, friction.manifest, friction.case, friction.expect, friction.logmap\n"
              "root = os.path.dirname(friction.__file__)\n"
              "print([f for f in read if os.path.realpath(f).startswith(os.path.realpath(root))])")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert fresh(probe).stdout.strip() == "[]"
