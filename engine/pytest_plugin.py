@@ -8,16 +8,18 @@ anywhere else are left alone, so a project's own tests are not disturbed; the in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .compile import compile_policy_set
 from .errors import InputError
-from .evaluate import Evaluation, evaluate_items
-from .expect import EXPECTATIONS_DIR, LoadedExpectations, TestRun, load_expectations, run_expectations
-from .load import MANIFEST_FILE, load_policy_set
-from .catalog import open_catalog
+
+if TYPE_CHECKING:
+    from .evaluate import Evaluation
+    from .expect import LoadedExpectations
+
+# pytest loads this plugin in every session of every project where friction is installed:
+# the engine is imported only once a policy set's expectations are collected.
 
 __all__ = ["ExpectationFile", "ExpectationItem", "ExpectationFailed"]
 
@@ -30,8 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if (file_path.suffix.lower() in (".yaml", ".yml") and file_path.parent.name == EXPECTATIONS_DIR
-            and (file_path.parent.parent / MANIFEST_FILE).is_file()
+    if file_path.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    from .expect import EXPECTATIONS_DIR
+    from .load import MANIFEST_FILE
+
+    if (file_path.parent.name == EXPECTATIONS_DIR and (file_path.parent.parent / MANIFEST_FILE).is_file()
             and parent.config.getini("friction_expectations")):
         return ExpectationFile.from_parent(parent, path=file_path)
     return None
@@ -43,6 +49,8 @@ class ExpectationFailed(Exception):
 
 class ExpectationFile(pytest.File):
     def collect(self):
+        from .expect import load_expectations
+
         try:
             loaded = load_expectations(self.path)
         except InputError as e:
@@ -54,6 +62,8 @@ class ExpectationFile(pytest.File):
 
 class ExpectationItem(pytest.Item):
     def __init__(self, *, loaded: LoadedExpectations, only: tuple[Any, int], **kw: Any):
+        from .expect import TestRun
+
         super().__init__(**kw)
         self.loaded, self.only = loaded, only
         self.run = TestRun()
@@ -67,12 +77,19 @@ class ExpectationItem(pytest.Item):
         cache = self.config.stash.setdefault(_EVALUATIONS, {})
         key = (ps, self.loaded.catalog)
         if key not in cache:
+            from .catalog import open_catalog
+            from .compile import compile_policy_set
+            from .evaluate import evaluate_items
+            from .load import load_policy_set
+
             cps = compile_policy_set(load_policy_set(ps))
             stream = open_catalog(self.loaded.catalog, cps.manifest)
             cache[key] = evaluate_items(cps, stream.name, stream)
         return cache[key]
 
     def runtest(self) -> None:
+        from .expect import LoadedExpectations, run_expectations
+
         self.evaluation = self._evaluation()
         one = LoadedExpectations(self.loaded.path, self.loaded.policy_set, self.loaded.catalog, [self.only])
         run_expectations(one, self.evaluation, self.run)

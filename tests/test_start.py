@@ -98,3 +98,9 @@ def test_importing_the_models_reads_no_source_file():
              "root = os.path.dirname(friction.__file__)\n"
              "print([f for f in read if os.path.realpath(f).startswith(os.path.realpath(root))])")
     assert fresh(probe).stdout.strip() == "[]"
+
+
+def test_the_pytest_plugin_imports_the_engine_only_to_collect_expectations():
+    """pytest loads it in every session wherever friction is installed (entry point pytest11)."""
+    mods = imported_after("import friction.pytest_plugin")
+    assert not {"pydantic", "yaml", "friction.expect", "friction.evaluate", "friction.compile"} & mods
