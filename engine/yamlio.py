@@ -251,8 +251,9 @@ class _LibyamlDiffers(ComposerError):
 if _CParser is not None:
     class _FastLoader(_Composer, _CParser, _Constructor, _CoreResolver):
         """libyaml reads, scans and parses (in C) and only hands over events; composing (with
-        the bounds), the resolver and the constructor are the Python loader's, so the nodes,
-        values and lines are the same. Anything it raises is left to `_Loader` to word."""
+        the bounds), the resolver and the constructor are the Python loader's, so the nodes
+        (tags, values, styles, start marks; not end marks, which nothing reads), values and
+        lines are the same. Anything it raises is left to `_Loader` to word."""
 
         def __init__(self, stream: str):
             _CParser.__init__(self, stream)
