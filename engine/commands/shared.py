@@ -8,6 +8,7 @@ import io
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -100,6 +101,25 @@ def evaluated(policy_set: str, catalog: str, engine_name: str) -> tuple[friction
     cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
     stream = open_catalog(catalog, cps.manifest, again=True)
     return cps, stream.loaded, friction.evaluate.evaluate_items(cps, stream.name, stream, engine_name)
+
+
+def cluster_source(policy_set: str, catalog: str) -> tuple[str | bytes, str, list]:
+    """What the cluster reads: a JSON Lines catalog's path (workers read their blocks), or a
+    YAML catalog expanded here into JSON Lines, and its invalid cases, each with the number
+    of valid cases before it (so that their error rows keep their place)."""
+    from friction import cluster
+
+    if catalog.endswith(".jsonl"):
+        return catalog, friction.load.relative_path(Path(catalog)), []
+    cps = friction.compile_policy_set(friction.load_policy_set(policy_set))
+    stream = friction.open_catalog(catalog, cps.manifest)
+    cases, invalid = [], []
+    for item in stream:
+        if isinstance(item, friction.Problem):
+            invalid.append((len(cases), item))
+        else:
+            cases.append(item)
+    return cluster.cases_as_jsonl(iter(cases)), stream.name, invalid
 
 
 def deprecated(old: str, new: str) -> None:
