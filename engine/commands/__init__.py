@@ -1,1 +1,3 @@
-"""Command-line plumbing shared by the commands of friction.cli (click lives here and in cli.py only)."""
+"""The command line's commands and plumbing (click lives here and in cli.py only): shared.py
+is what every command shares, the other modules hold the commands by family; friction.cli
+builds the group and registers them."""
