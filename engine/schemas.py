@@ -168,7 +168,11 @@ def _field_docs(model: type[BaseModel]) -> dict[str, str]:
             continue
         for name in cls.__dict__.get("__annotations__", {}):
             docs.pop(name, None)
-        body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
+        try:
+            source = inspect.getsource(cls)
+        except (OSError, TypeError):   # installed without sources: no descriptions, as pydantic did
+            continue
+        body = ast.parse(textwrap.dedent(source)).body[0].body
         for stmt, after in zip(body, body[1:]):
             if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(after, ast.Expr)
                     and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):

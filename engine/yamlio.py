@@ -145,12 +145,17 @@ class _Constructor(SafeConstructor):
         try:
             return super().construct_object(node, deep)
         except (ValueError, KeyError, TypeError, AttributeError):
-            if not isinstance(node, ScalarNode):
-                raise
-            # text given an explicit tag it does not fit (`!!float x`): PyYAML's constructors
-            # fail with bare Python errors there
-            raise ConstructorError(None, None, f"'{node.value}' cannot be read as !!{node.tag.rsplit(':', 1)[-1]}",
-                                   node.start_mark) from None
+            # a node given an explicit tag it does not fit (`!!float x`, `!!map [1]`): PyYAML's
+            # constructors and ours fail with bare Python errors there
+            tag = node.tag.rsplit(':', 1)[-1]
+            if isinstance(node, ScalarNode):
+                what = f"'{node.value}'"
+            elif node.tag == (BaseResolver.DEFAULT_MAPPING_TAG if isinstance(node, MappingNode)
+                              else BaseResolver.DEFAULT_SEQUENCE_TAG):
+                raise   # the node's own tag: not the user's text
+            else:
+                what = "a mapping" if isinstance(node, MappingNode) else "a list"
+            raise ConstructorError(None, None, f"{what} cannot be read as !!{tag}", node.start_mark) from None
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         text = self.construct_scalar(node)

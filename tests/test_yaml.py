@@ -268,6 +268,10 @@ def test_dump_yaml_round_trips_text_holding_yaml_line_breaks(text):
     ("a: 1\nb: !!bool maybe\n", 2, "'maybe' cannot be read as !!bool"),
     ("a: !!int abc\n", 1, "'abc' cannot be read as !!int"),   # was: "integer of 3 digits is too large"
     ("a:\n  - !!timestamp soon\n", 2, "'soon' cannot be read as !!timestamp"),
+    # Regression: a collection under a collection's tag raised TypeError/AttributeError
+    ("a: !!map [1]\n", 1, "a list cannot be read as !!map"),
+    ("a: 1\nb: !!seq {x: 1}\n", 2, "a mapping cannot be read as !!seq"),
+    ("!!map [a]\n", 1, "a list cannot be read as !!map"),
 ])
 def test_text_that_does_not_fit_its_explicit_tag_is_an_error_with_a_line(text, line, message):
     """Regression: PyYAML's constructors raised bare ValueError/KeyError/AttributeError here
