@@ -33,6 +33,7 @@ from .errors import InputError, Problem, did_you_mean
 from .capacity import yearly_load
 from .evaluate import CaseResult, Evaluation
 from .judge import FLAG_KINDS
+from .layout import EXPECTATIONS_DIR
 from .load import MANIFEST_FILE, load_policy_set, read_yaml, relative_path
 from .validate import validate_model
 from .measure import customer_visible, tidy_number
@@ -50,7 +51,6 @@ SNAPSHOT_KEYS = SCORES
 # `departments_max: 3` is `departments: {max: 3}`: a bound in plain terms, for every score.
 BOUND_KEYS = {f"{m}_{b}": (m, b) for m in SCORES for b in ("max", "min", "eq")}
 YEARLY_KEYS = ("department_hours", "customer_hours", "yearly_cost")
-EXPECTATIONS_DIR = "expectations"
 
 
 def _listify(v: Any) -> Any:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from .layout import MANIFEST_FILE
 from .errors import InputError, Problem, did_you_mean
 from .logic import MAX_ALTERNATIVES, TooManyAlternatives, alternatives, strata
 from .yamlio import LineDict, LineList, dump_yaml, parse_yaml, read_yaml, relative_path, unreadable_file
@@ -22,7 +23,6 @@ from .validate import line_at, validate_model
 __all__ = ["MANIFEST_FILE", "load_policy_set", "read_policy_set", "policy_set_from_data", "rule_files_in",
            "unreadable_file", "read_yaml", "parse_yaml"]
 
-MANIFEST_FILE = "policy-set.yaml"
 
 
 # --------------------------------------------------------------------------- policy sets

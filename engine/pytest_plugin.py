@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .errors import InputError
+from .layout import EXPECTATIONS_DIR, MANIFEST_FILE
 
 if TYPE_CHECKING:
     from .evaluate import Evaluation
@@ -34,9 +35,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix.lower() not in (".yaml", ".yml"):
         return None
-    from .expect import EXPECTATIONS_DIR
-    from .load import MANIFEST_FILE
-
     if (file_path.parent.name == EXPECTATIONS_DIR and (file_path.parent.parent / MANIFEST_FILE).is_file()
             and parent.config.getini("friction_expectations")):
         return ExpectationFile.from_parent(parent, path=file_path)

@@ -104,3 +104,14 @@ def test_the_pytest_plugin_imports_the_engine_only_to_collect_expectations():
     """pytest loads it in every session wherever friction is installed (entry point pytest11)."""
     mods = imported_after("import friction.pytest_plugin")
     assert not {"pydantic", "yaml", "friction.expect", "friction.evaluate", "friction.compile"} & mods
+
+
+def test_the_pytest_plugin_looks_at_a_yaml_file_outside_expectations_without_the_engine(tmp_path):
+    """Regression: deciding a YAML file was not an expectation imported friction.expect
+    (most of the engine) for every .yaml file pytest visited."""
+    (tmp_path / "config.yaml").write_text("a: 1\n")
+    code = ("import friction.pytest_plugin as p, pathlib\n"
+            f"assert p.pytest_collect_file(pathlib.Path({str(tmp_path / 'config.yaml')!r}), None) is None\n")
+    mods = imported_after(code)
+    assert "friction.pytest_plugin" in mods
+    assert not {"pydantic", "yaml", "friction.expect", "friction.load"} & mods
