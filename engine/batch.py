@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .errors import EngineError, Problem
+from .errors import EngineError, Problem, RunError
 from .case import Case
 
 __all__ = ["run_cases", "default_workers"]
@@ -39,10 +39,6 @@ def _start(halt: Any, task: Callable[[Case], Any], prepare: Callable[[Any], Case
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def _call(item: Any) -> Any:
-    return None if _halt.value else _call_with(_task, _prepare, item)
 
 
 def _call_chunk(items: list[Any]) -> Any:
@@ -105,21 +101,22 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
         # the worker splits and parses (the parent would otherwise split every line and
         # pickle it, work the workers then wait on).
         chunks = blocks(chunksize) if blocks is not None else _chunks(items, chunksize)
-        yield from _run_in_pool((task, prepare, combine), chunks, workers, 1, start_method, _call_chunk)
+        yield from _run_in_pool((task, prepare, combine), chunks, workers, start_method)
         return
-    yield from _run_in_pool((task, prepare), items, workers, chunksize, start_method, _call)
+    for results in _run_in_pool((task, prepare, list), _chunks(items, chunksize), workers, start_method):
+        yield from results
 
 
-def _run_in_pool(initargs: tuple, items: Iterable[Any], workers: int, chunksize: int,
-                 start_method: str | None, call: Callable[[Any], Any]) -> Iterator[Any]:
-    # Pool.imap reads its whole input ahead; a semaphore keeps at most `window` items in
+def _run_in_pool(initargs: tuple, chunks: Iterable[Any], workers: int, start_method: str | None) -> Iterator[Any]:
+    """_call_chunk over each chunk in worker processes, its values in order."""
+    # Pool.imap reads its whole input ahead; a semaphore keeps at most `window` chunks in
     # flight, so memory stays flat while the workers never wait for a window to drain.
-    window = threading.BoundedSemaphore(workers * chunksize * 4)
+    window = threading.BoundedSemaphore(workers * 4)
 
     stop = threading.Event()
 
     def feed() -> Iterator[Any]:
-        for item in items:
+        for item in chunks:
             while not window.acquire(timeout=0.1):
                 if stop.is_set():   # the run ended early (Ctrl-C, a closed pipe): let the pool end
                     return
@@ -131,14 +128,29 @@ def _run_in_pool(initargs: tuple, items: Iterable[Any], workers: int, chunksize:
     halt = ctx.RawValue("b", 0)
     with _sigint_held() as release:
         pool = _Pool(workers, initializer=_start, initargs=(halt, *initargs), context=ctx)
+        lost = False
         try:
             release()   # a Ctrl-C during start-up is raised here, with the pool whole
-            for result in pool.imap(call, feed(), chunksize):
+            # multiprocessing's Pool replaces a worker that dies and waits for ever for the
+            # work it held: the workers it started are watched, and a death ends the run.
+            started = list(pool._pool)
+            results = pool.imap(_call_chunk, feed())
+            while True:
+                try:
+                    result = results.next(timeout=_WATCH)
+                except StopIteration:
+                    break
+                except multiprocessing.TimeoutError:
+                    _check_alive(started)
+                    continue
                 window.release()
                 yield result
+        except RunError:
+            lost = True
+            raise
         finally:
             stop.set()
-            _end(pool, halt)
+            (_abandon if lost else _end)(pool, halt)
 
 
 class _Pool(multiprocessing.pool.Pool):
@@ -153,21 +165,49 @@ class _Pool(multiprocessing.pool.Pool):
 
 # How long ending a run early waits for the workers to finish the case in hand.
 _END_GRACE = 30.0
+_WATCH = 1.0   # seconds without a result after which the workers are checked
 
 
-def _end(pool: Any, halt: Any) -> None:
+def _check_alive(workers: list[Any]) -> None:
+    for p in workers:
+        code = p.exitcode
+        if code not in (None, 0):
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            hint = " (out of memory?)" if code == -signal.SIGKILL else ""
+            raise RunError(f"a worker process {how}{hint} before handing back its cases; the run stopped")
+
+
+def _abandon(pool: Any, halt: Any) -> None:
+    """End a pool one of whose workers died. Its work is lost, so the pool never drains,
+    and a worker killed while handing back a result dies holding the result queue's lock,
+    which Pool.terminate() (and its finaliser at exit) would wait on for ever. So: no more
+    workers are started, the others are killed (the run has failed; what they hold would
+    be thrown away), and the pool's finaliser is cancelled."""
+    halt.value = 1
+    pool._worker_handler._state = multiprocessing.pool.TERMINATE
+    pool._change_notifier.put(None)   # wakes the maintenance thread, which then stops
+    pool._worker_handler.join(5.0)
+    for p in list(pool._pool):
+        if p.exitcode is None:
+            p.kill()
+    for p in list(pool._pool):
+        p.join(5.0)
+    pool._terminate.cancel()
+
+
+def _end(pool: Any, halt: Any, grace: float = _END_GRACE) -> None:
     """End the pool without killing a busy worker. Pool.terminate() on busy workers can
     deadlock: its result thread stops reading while a worker is still writing a large
     result, and the worker holds the result queue's lock that terminate then needs.
     So the workers skip what is queued (halt), finish the case in hand, hand it back
-    and exit; terminate() only then, on an idle pool, or after _END_GRACE seconds (a
+    and exit; terminate() only then, on an idle pool, or after `grace` seconds (a
     worker stuck in one case), or on a second Ctrl-C."""
     halt.value = 1
     try:
         pool.close()
         joiner = threading.Thread(target=pool.join, daemon=True)
         joiner.start()
-        joiner.join(_END_GRACE)
+        joiner.join(grace)
     finally:
         pool.terminate()
 

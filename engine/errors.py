@@ -50,3 +50,8 @@ class InputError(FrictionError):
 
 class EngineError(FrictionError):
     """The rules engine failed on a case that passed validation (a bug, not bad input)."""
+
+
+class RunError(FrictionError):
+    """A run could not finish for a reason outside its input: a worker process ended
+    without handing back its work (killed, or out of memory)."""

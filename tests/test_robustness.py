@@ -433,3 +433,42 @@ def test_a_json_file_holding_json_lines_is_read_as_such_and_says_so(tmp_path):
     whole.write_text(json.dumps({"cases": [{"id": "a", "event": "move"}]}, indent=2))
     r = run("evaluate", TINY, whole, "--format", "jsonl")
     assert r.exit_code == 0 and "JSON Lines" not in r.stderr
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_a_worker_killed_mid_run_ends_the_run_with_exit_3_and_the_output_unchanged(tmp_path, big_catalog):
+    """Regression: multiprocessing's Pool replaced a worker that died (kill -9, the
+    out-of-memory killer) and waited for ever for the cases it held: the command hung."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("earlier result\n")
+    p = subprocess.Popen([*FRICTION, "evaluate", str(TINY), str(big_catalog), "--workers", "2", "-o", str(out)],
+                         **_diagnosable(cwd=tmp_path))
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while time.monotonic() < deadline and p.poll() is None:
+        workers = _children(p.pid)
+        if len(workers) >= 2 and any(f.stat().st_size >= 100_000 for f in tmp_path.glob(".*.tmp")):
+            break
+        time.sleep(0.05)
+    assert len(workers) >= 2 and p.poll() is None, "the run ended before a worker could be killed"
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = _ended(p, 60)
+    assert p.returncode == 3, err
+    assert "a worker process was killed by signal 9" in err and "Traceback" not in err, err
+    assert err.count("\n") == 1, err
+    assert out.read_text() == "earlier result\n"
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.tmp"))
+    assert not [w for w in workers if Path(f"/proc/{w}").exists() and "zombie" not in
+                Path(f"/proc/{w}/status").read_text().lower()], "a worker outlived the run"

@@ -23,11 +23,12 @@ from friction.output import AtomicOutput, write_atomic
 
 STDIN = "-"
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BROKEN, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 3, 130, 141
 EXIT_CODES = {   # the README's table says the same
     EXIT_OK: "everything ran and every check passed",
     EXIT_FAILED: "a check failed: an expectation, a snapshot metric, lint error, --fail-on-increase, --min, fuzz",
     EXIT_INPUT: "bad input (files, options) or an output that cannot be written; one line each on stderr",
+    EXIT_BROKEN: "the run could not finish: a worker process died (killed, out of memory); outputs unchanged",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
     EXIT_PIPE: "standard output was closed early (`| head`); nothing more is printed",
 }
@@ -44,6 +45,9 @@ class Friction(click.Group):
         except friction.InputError as e:
             report_problems(e.problems)
             sys.exit(EXIT_INPUT)
+        except friction.errors.RunError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(EXIT_BROKEN)
         except KeyboardInterrupt:
             click.echo("friction: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
