@@ -82,8 +82,8 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
     With `combine`, the results of each run of `chunksize` consecutive cases (Problems in
     place) go to `combine(results)` where they were computed, and its value is what is
     yielded, one per chunk, in input order: a worker hands back one object per chunk (its
-    rows already encoded), not one per case. A CatalogStream with `blocks` is then handed
-    to workers block by block (each block one chunk) instead."""
+    rows already encoded), not one per case. With workers, a CatalogStream with `blocks`
+    is handed to them block by block (each block one chunk)."""
     prepare = getattr(items, "prepare", None)
     blocks = getattr(items, "blocks", None)
     if prepare is not None:
@@ -96,14 +96,14 @@ def run_cases(task: Callable[[Case], T], items: Iterable[Any], workers: int = 1,
         for item in items:
             yield _call_with(task, prepare, item)
         return
+    # A catalog read in blocks of lines: the parent hands each worker bytes, which the
+    # worker splits and parses (the parent would otherwise split every line and pickle it,
+    # work the workers then wait on).
+    chunks = blocks(chunksize) if blocks is not None else _chunks(items, chunksize)
     if combine is not None:
-        # A catalog read in blocks of lines: the parent hands each worker bytes, which
-        # the worker splits and parses (the parent would otherwise split every line and
-        # pickle it, work the workers then wait on).
-        chunks = blocks(chunksize) if blocks is not None else _chunks(items, chunksize)
         yield from _run_in_pool((task, prepare, combine), chunks, workers, start_method)
         return
-    for results in _run_in_pool((task, prepare, list), _chunks(items, chunksize), workers, start_method):
+    for results in _run_in_pool((task, prepare, list), chunks, workers, start_method):
         yield from results
 
 
@@ -195,19 +195,19 @@ def _abandon(pool: Any, halt: Any) -> None:
     pool._terminate.cancel()
 
 
-def _end(pool: Any, halt: Any, grace: float = _END_GRACE) -> None:
+def _end(pool: Any, halt: Any) -> None:
     """End the pool without killing a busy worker. Pool.terminate() on busy workers can
     deadlock: its result thread stops reading while a worker is still writing a large
     result, and the worker holds the result queue's lock that terminate then needs.
     So the workers skip what is queued (halt), finish the case in hand, hand it back
-    and exit; terminate() only then, on an idle pool, or after `grace` seconds (a
+    and exit; terminate() only then, on an idle pool, or after _END_GRACE seconds (a
     worker stuck in one case), or on a second Ctrl-C."""
     halt.value = 1
     try:
         pool.close()
         joiner = threading.Thread(target=pool.join, daemon=True)
         joiner.start()
-        joiner.join(grace)
+        joiner.join(_END_GRACE)
     finally:
         pool.terminate()
 
