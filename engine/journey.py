@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import insort
 from dataclasses import dataclass, field
-from typing import Collection, NamedTuple, Sequence
+from typing import AbstractSet as Set, Collection, Mapping, NamedTuple, Sequence
 
 from .compile import CompiledPolicySet
 from .metrics import StepFacts
@@ -86,65 +86,81 @@ def order_steps(cps: CompiledPolicySet, trace: Trace,
     for n, t in chain:
         into[t].add(n)
     depts, channels = _places(facts)
-    ordered = place_steps(into, depts, channels)
+    ordered = place_steps(into.keys(), into, depts, channels)
     # `after` cycles are rejected at load and chain edges on a cycle dropped: all are ordered.
     return Ordering(ordered, depth, required, preds, into)
 
 
-def place_steps(into: dict[int, Collection[int]], dept_of: Sequence[str], channel_of: Sequence[str]) -> list[int]:
-    """Journey order over dependency edges (`into`: each step -> the steps it depends on):
-    Kahn's order where, among the steps
-    ready to be placed, the one in the same department as the step placed just before
-    comes first, then the one in the same channel, then the smallest id (ids sort as
-    actions do). Steps on a cycle are left out."""
-    succs: dict[int, list[int]] = {s: [] for s in into}
-    ready = []
+def place_steps(steps: Set[int], into: Mapping[int, Collection[int]], dept_of: Sequence[str],
+                channel_of: Sequence[str]) -> list[int]:
+    """Journey order of `steps` over dependency edges (`into`: a step -> the steps it depends
+    on; a step with none may be left out): Kahn's order where, among the steps ready to be
+    placed, the one in the same department as the step placed just before comes first, then
+    the one in the same channel, then the smallest id (ids sort as actions do). Steps on a
+    cycle are left out."""
+    succs: dict[int, list[int]] = {}
     indegree: dict[int, int] = {}
     for s, ps in into.items():
-        indegree[s] = len(ps)
         if ps:
+            indegree[s] = len(ps)
             for p in ps:
-                succs[p].append(s)
-        else:
-            ready.append(s)
+                out = succs.get(p)
+                if out is None:
+                    succs[p] = [s]
+                else:
+                    out.append(s)
+    ready = sorted(steps - indegree.keys())
     ordered: list[int] = []
     if not ready:
         return ordered
-    ready.sort()
-    by_dept: dict[str, list[int]] = {}   # the ready steps of each department, sorted
+    # The ready steps of each department, sorted: the order stays in a department until
+    # its group is empty, so the ready steps of all departments are read only then.
+    groups: dict[str, list[int]] = {}
     for x in ready:
-        group = by_dept.get(dept_of[x])
+        group = groups.get(dept_of[x])
         if group is None:
-            by_dept[dept_of[x]] = [x]
+            groups[dept_of[x]] = [x]
         else:
             group.append(x)
     s = ready[0]
+    dept = dept_of[s]
+    group = groups[dept]
     while True:
-        ready.remove(s)
-        group = by_dept[dept_of[s]]
         group.remove(s)
         ordered.append(s)
-        for b in succs[s]:
-            indegree[b] -= 1
-            if not indegree[b]:
-                insort(ready, b)
-                other = by_dept.get(dept_of[b])
-                if other is None:
-                    by_dept[dept_of[b]] = [b]
-                else:
-                    insort(other, b)
-        if len(ready) < 2:
-            if not ready:
-                return ordered
-            s = ready[0]
-            continue
+        out = succs.get(s)
+        if out is not None:
+            for b in out:
+                indegree[b] -= 1
+                if not indegree[b]:
+                    other = groups.get(dept_of[b])
+                    if other is None:
+                        groups[dept_of[b]] = [b]
+                    else:
+                        insort(other, b)
         channel = channel_of[s]
-        pick = group or ready
-        for s in pick:
-            if channel_of[s] == channel:
-                break
-        else:
-            s = pick[0]
+        if group:
+            for s in group:
+                if channel_of[s] == channel:
+                    break
+            else:
+                s = group[0]
+            continue
+        del groups[dept]
+        if not groups:
+            return ordered
+        # the smallest ready step in the same channel, else the smallest
+        s = None
+        for other in groups.values():
+            for x in other:
+                if channel_of[x] == channel:
+                    if s is None or x < s:
+                        s = x
+                    break
+        if s is None:
+            s = min([other[0] for other in groups.values()])
+        dept = dept_of[s]
+        group = groups[dept]
 
 
 _PLACES: dict[int, tuple[Sequence[StepFacts], list[str], list[str]]] = {}

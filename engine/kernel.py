@@ -49,6 +49,7 @@ class Kernel:
         self.requires = cps.rule_requires
         self.after = cps.step_after
         self.waited_on = frozenset(p for ps in cps.step_after for p in ps)   # steps some step comes after
+        self.has_after = frozenset(s for s, ps in enumerate(cps.step_after) if ps)
         self.policy = policy_rules
         self.wait = silent_wait_days
         self._rows: dict[int, tuple[Sequence[StepFacts], tuple[list[tuple], list[str], list[str]]]] = {}
@@ -86,9 +87,11 @@ class Kernel:
         get = depth.get
         policy = self.policy
         kept: set[int] = set()
+        chained = []   # the rules that fired on steps, in order
         for i in order:
             nd = needs[i]
             if nd:
+                chained.append(i)
                 d = 0
                 for n in nd:
                     x = depth[n]
@@ -104,26 +107,29 @@ class Kernel:
                 x = get(t)
                 if x is None or x > d:
                     depth[t] = d
-        # dependency edges: `after` within the journey, and chain edges down the chain
+        # dependency edges, for the steps with any: `after` within the journey, and chain
+        # edges down the chain
         into: dict[int, list[int]] = {}
         after = self.after
-        for s in depth:
-            ps = into[s] = []
-            for p in after[s]:
-                if p in depth:
-                    ps.append(p)
-        for i in order:
+        steps = set(depth)   # a set: a dict's keys & a frozenset would walk the frozenset
+        for s in steps & self.has_after:
+            ps = [p for p in after[s] if p in depth]
+            if ps:
+                into[s] = ps
+        for i in chained:
             nd = needs[i]
-            if nd:
-                for t in requires[i]:
-                    dt = depth[t]
-                    ps = into[t]
-                    for n in nd:
-                        if dt > depth[n] and n not in ps:
+            for t in requires[i]:
+                dt = depth[t]
+                for n in nd:
+                    if dt > depth[n]:
+                        ps = into.get(t)
+                        if ps is None:
+                            into[t] = [n]
+                        elif n not in ps:
                             ps.append(n)
         rows, dept_of, channel_of = self.rows(facts)
-        ordered = place_steps(into, dept_of, channel_of)
-        if len(ordered) < len(into):
+        ordered = place_steps(steps, into, dept_of, channel_of)
+        if len(ordered) < len(depth):
             return None   # `after` closes a cycle with chain edges: journey.order_steps drops those
         # the metrics, as measure._measure defines them (sums in journey order), and the
         # flag counts judge.flag_kinds makes
@@ -160,9 +166,10 @@ class Kernel:
                 cost += step_cost
             if kind == 0:
                 staff += 1
-                for p in into[s]:
-                    if dept_of[p] != dept:
-                        staff_handoffs += 1
+                if s in into:
+                    for p in into[s]:
+                        if dept_of[p] != dept:
+                            staff_handoffs += 1
                 for item in items:
                     rekeyed[item] = rekeyed.get(item, 0) + 1
                 continue
