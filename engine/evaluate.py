@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from .capacity import CaseLoad, YearlyLoad, capacity_configured, case_load, yearly_load
 from .compile import CompiledPolicySet, compile_policy_set
@@ -19,7 +19,7 @@ from .load import load_policy_set
 from .lru import BoundedLRU
 from .catalog import LoadedCatalog, iter_cases, open_catalog
 from .measure import Metrics, effort_of, effort_score, measure, measure_ids, tidy_number, totals
-from .metrics import METRICS, StepFacts
+from .metrics import METRIC_INDEX, METRICS, StepFacts
 from .case import Case
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
@@ -138,11 +138,12 @@ class Evaluation:
                 f"catalog={self.catalog!r}, cases={len(self.results)}, problems={len(self.problems)})")
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a journey costs, apart from which case it is: a function of the rules that
     fired and the channel the case started in, so cases that fire the same rules share it.
-    Kept compact (the JSON of the journey and flags as text) so that many fit in memory."""
+    Kept compact (the JSON of the journey and flags as text) so that many fit in memory.
+    (A named tuple, not a dataclass: one is made per new outcome, and a frozen dataclass
+    costs several times as much to make.)"""
 
     values: tuple[float, ...]        # METRICS then effort, for writers' totals
     flag_kinds: tuple[str, ...]
@@ -154,9 +155,8 @@ class Outcome:
         return json.loads("{" + self.fragment + "}")
 
 
-@dataclass(frozen=True)
-class Row:
-    """One case as output: its own fields plus the shared outcome."""
+class Row(NamedTuple):
+    """One case as output: its own fields plus the shared outcome (made once per case)."""
 
     case: dict[str, Any]
     outcome: Outcome
@@ -210,6 +210,8 @@ class Evaluator:
         self._loads = loads
         self._action_json = [json.dumps(a, ensure_ascii=False) for a in cps.actions]
         self._kernel = Kernel(cps, self._policy_rules, cps.manifest.thresholds.silent_wait_days)
+        self._weights = tuple((METRIC_INDEX[m], w) for m, w in cps.manifest.weights.items())
+        self._flags: dict[tuple[int, ...], tuple[tuple[str, ...], str]] = {}   # a flag tally's kinds and JSON
 
     # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
     # host is per process) and the caches are made again on the receiving side.
@@ -290,20 +292,27 @@ class Evaluator:
         JourneyStep, Flag or Journey objects (the hot path of a batch run)."""
         cps = self.cps
         facts = cps.case_facts(trace.case)
-        ordered, values, repeated, silent = self._measured(trace, facts)
+        ordered, values, repeated, silent = (self._kernel.summarize(trace.fired, trace.case.channel, facts)
+                                             or self._general(trace, facts))
         manifest = cps.manifest
-        effort = effort_of(values, manifest.weights)
+        # effort_of, with each weight's metric looked up once per set
+        effort = tidy_number(sum([w * values[i] for i, w in self._weights]))
         tally = flag_tally(manifest, values, repeated, silent)
-        kinds = tally_kinds(tally)
+        flags = self._flags.get(tally)
+        if flags is None:   # a handful of small counts: few distinct tallies in a catalog
+            if len(self._flags) >= 4096:
+                self._flags.clear()
+            flags = self._flags[tally] = (tally_kinds(tally), ", ".join(
+                [f'"{FLAG_KINDS[i]}": {tally[i]}' for i in _KINDS_SORTED if tally[i]]))
+        kinds, flags_json = flags
         load = None
         if self._with_load:
             load = case_load([facts[s] for s in ordered], self._required_by(trace.fired, ordered))
         # json.dumps(CaseResult.summary())[1:-1], from pieces encoded once per set: ints and
         # finite floats encode as their repr, as json does
-        action = self._action_json
         fragment = "".join((
-            _METRICS_FORMAT % values, repr(effort), ', "journey": [', ", ".join([action[s] for s in ordered]),
-            '], "flags": {', ", ".join([f'"{FLAG_KINDS[i]}": {tally[i]}' for i in _KINDS_SORTED if tally[i]]), "}"))
+            _METRICS_FORMAT % values, repr(effort), ', "journey": [', ", ".join(map(self._action_json.__getitem__, ordered)),
+            '], "flags": {', flags_json, "}"))
         return Outcome((*values, effort), kinds, fragment, load)
 
     def _measured(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
@@ -313,6 +322,10 @@ class Evaluator:
         fast = self._kernel.summarize(trace.fired, trace.case.channel, facts)
         if fast is not None:
             return fast
+        return self._general(trace, facts)
+
+    def _general(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
+        """_measured for the journeys the kernel does not take."""
         cps = self.cps
         o = order_steps(cps, trace, facts)
         made = trace.step_ids - trace.without(self._policy_rules).step_ids
