@@ -13,13 +13,13 @@ from .capacity import CaseLoad, YearlyLoad, capacity_configured, case_load, year
 from .compile import CompiledPolicySet, compile_policy_set
 from .errors import EngineError, Problem
 from .journey import Journey, build_journey, order_steps
-from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, flag_counts, flag_tally, judge, tally_kinds
+from .judge import FLAG_KINDS, POLICY_CAUSES, Flag, FlagTally, flag_counts, judge, tally_kinds
 from .kernel import Kernel
 from .load import load_policy_set
 from .lru import BoundedLRU
 from .catalog import LoadedCatalog, iter_cases, open_catalog
-from .measure import Metrics, effort_of, effort_score, measure, measure_ids, tidy_number, totals
-from .metrics import METRIC_INDEX, METRICS, StepFacts
+from .measure import Effort, Metrics, effort_score, measure, measure_ids, tidy_number, totals
+from .metrics import METRICS, StepFacts
 from .case import Case
 from .replay import Engine, make_engine
 from .trace import Trace, build_trace
@@ -167,9 +167,10 @@ class Row(NamedTuple):
 
 
 _CASE_FIELDS = ("id", "event", "persona", "channel", "attributes")
-# the metrics and the effort key of a summary row, for `%` with the metric values (ints and
-# finite floats: %r gives what json.dumps gives)
-_METRICS_FORMAT = '"metrics": {' + ", ".join(json.dumps(m).replace("%", "%%") + ": %r" for m in METRICS) + '}, "effort": '
+# a summary row's metrics, effort and the start of its journey, for `%` with the metric
+# values and effort (ints and finite floats: %r gives what json.dumps gives)
+_SUMMARY_HEAD = ('"metrics": {' + ", ".join(json.dumps(m).replace("%", "%%") + ": %r" for m in METRICS)
+                 + '}, "effort": %r, "journey": [')
 DETAILS = ("full", "summary")
 _KINDS_SORTED = sorted(range(len(FLAG_KINDS)), key=FLAG_KINDS.__getitem__)   # a row's flags, by name
 
@@ -210,8 +211,10 @@ class Evaluator:
         self._loads = loads
         self._action_json = [json.dumps(a, ensure_ascii=False) for a in cps.actions]
         self._kernel = Kernel(cps, self._policy_rules, cps.manifest.thresholds.silent_wait_days)
-        self._weights = tuple((METRIC_INDEX[m], w) for m, w in cps.manifest.weights.items())
-        self._flags: dict[tuple[int, ...], tuple[tuple[str, ...], str]] = {}   # a flag tally's kinds and JSON
+        self._effort = Effort(cps.manifest.weights)
+        self._flag_tally = FlagTally(cps.manifest)
+        # a flag tally's kinds, and the end of a summary row (its flags' JSON)
+        self._flags: dict[tuple[int, ...], tuple[tuple[str, ...], str]] = {}
 
     # Pickled for worker processes: the set and settings travel, the engine (a durable_rules
     # host is per process) and the caches are made again on the receiving side.
@@ -253,7 +256,7 @@ class Evaluator:
         hit = self._values.get(key)
         if hit is None:
             values = self._measured(trace, cps.case_facts(trace.case))[1]
-            hit = (*values, effort_of(values, cps.manifest.weights))
+            hit = (*values, self._effort(values))
             size = sys.getsizeof(key[0]) + 256
             if len(self._values) >= 4 * self._cache_size or self._values_bytes + size > self._cache_bytes // 2:
                 self._values.clear()
@@ -273,13 +276,14 @@ class Evaluator:
         key = (fired, case.channel, self.cps.choices(case), self.cps.signature(case))
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._remember(key, self.new_outcome(build_trace(self.cps, case, fired)))
+            hit = self._remember(key, self._summary(case, fired) if self.detail == "summary"
+                                 else self.new_outcome(build_trace(self.cps, case, fired)))
         return fired, hit
 
     def new_outcome(self, trace: Trace) -> Outcome:
         """The outcome of a trace, built from scratch (what the cache holds)."""
         if self.detail == "summary":
-            return self._summary(trace)
+            return self._summary(trace.case, trace.fired, trace)
         result = self.result(trace)
         d = result.as_dict()
         shared = {k: v for k, v in d.items() if k not in _CASE_FIELDS}
@@ -287,33 +291,30 @@ class Evaluator:
                        tuple(f.kind for f in result.flags), json.dumps(shared, ensure_ascii=False)[1:-1],
                        result.load if self._with_load else None)
 
-    def _summary(self, trace: Trace) -> Outcome:
+    def _summary(self, case: Case, fired: frozenset[int], trace: Trace | None = None) -> Outcome:
         """CaseResult.summary's row and the flag kinds, from the journey's step ids alone: no
-        JourneyStep, Flag or Journey objects (the hot path of a batch run)."""
+        JourneyStep, Flag or Journey objects (the hot path of a batch run), and no Trace
+        unless the kernel leaves the journey to the general path."""
         cps = self.cps
-        facts = cps.case_facts(trace.case)
-        ordered, values, repeated, silent = (self._kernel.summarize(trace.fired, trace.case.channel, facts)
-                                             or self._general(trace, facts))
-        manifest = cps.manifest
-        # effort_of, with each weight's metric looked up once per set
-        effort = tidy_number(sum([w * values[i] for i, w in self._weights]))
-        tally = flag_tally(manifest, values, repeated, silent)
+        facts = cps.case_facts(case)
+        fast = self._kernel.summarize(fired, case.channel, facts)
+        if fast is None:
+            fast = self._general(trace or build_trace(cps, case, fired), facts)
+        ordered, values, repeated, silent = fast
+        values = (*values, self._effort(values))
+        tally = self._flag_tally(values, repeated, silent)
         flags = self._flags.get(tally)
         if flags is None:   # a handful of small counts: few distinct tallies in a catalog
             if len(self._flags) >= 4096:
                 self._flags.clear()
-            flags = self._flags[tally] = (tally_kinds(tally), ", ".join(
-                [f'"{FLAG_KINDS[i]}": {tally[i]}' for i in _KINDS_SORTED if tally[i]]))
-        kinds, flags_json = flags
+            flags = self._flags[tally] = (tally_kinds(tally), '], "flags": {' + ", ".join(
+                [f'"{FLAG_KINDS[i]}": {tally[i]}' for i in _KINDS_SORTED if tally[i]]) + "}")
         load = None
         if self._with_load:
-            load = case_load([facts[s] for s in ordered], self._required_by(trace.fired, ordered))
-        # json.dumps(CaseResult.summary())[1:-1], from pieces encoded once per set: ints and
-        # finite floats encode as their repr, as json does
-        fragment = "".join((
-            _METRICS_FORMAT % values, repr(effort), ', "journey": [', ", ".join(map(self._action_json.__getitem__, ordered)),
-            '], "flags": {', flags_json, "}"))
-        return Outcome((*values, effort), kinds, fragment, load)
+            load = case_load([facts[s] for s in ordered], self._required_by(fired, ordered))
+        # json.dumps(CaseResult.summary())[1:-1], from pieces encoded once per set
+        return Outcome(values, flags[0], "".join((
+            _SUMMARY_HEAD % values, ", ".join(map(self._action_json.__getitem__, ordered)), flags[1])), load)
 
     def _measured(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
         """The journey order (step ids), the metric values (METRICS order), and the flag

@@ -14,7 +14,7 @@ from .measure import Metrics, ask_items, customer_acts, customer_visible, step_i
 from .metrics import METRIC_INDEX, StepFacts
 from .vocabulary import CUSTOMER_VISIBLE, INTERNAL_CHANNEL, STAFF_ONLY, Cause, Lane
 
-__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "flag_counts", "flag_tally", "kinds_of", "tally_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
+__all__ = ["Flag", "FLAG_KINDS", "judge", "flag_kinds", "flag_counts", "flag_tally", "FlagTally", "kinds_of", "tally_kinds", "policy_ancestry", "limit_blame", "critical_path", "POLICY_CAUSES"]
 
 POLICY_CAUSES = frozenset({Cause.policy, Cause.practice})
 FLAG_KINDS = ("policy-made", "channel-switch", "repeated-ask", "handoffs", "silent-wait", "limit")
@@ -176,12 +176,24 @@ def tally_kinds(tally: Sequence[int]) -> tuple[str, ...]:
 
 def flag_tally(manifest, values: Sequence[float], repeated_items: int, silent_waits: int) -> tuple[int, ...]:
     """How many flags of each kind (FLAG_KINDS order) kinds_of gives."""
-    limits = 0
-    for metric, bound in manifest.limits.items():
-        if values[METRIC_INDEX[metric]] > bound:
-            limits += 1
-    return (values[_POLICY], values[_SWITCHES], repeated_items,
-            1 if values[_HANDOFFS] > manifest.thresholds.handoffs else 0, silent_waits, limits)
+    return FlagTally(manifest)(values, repeated_items, silent_waits)
+
+
+class FlagTally:
+    """flag_tally for one manifest, its limits and threshold looked up once (a batch run
+    asks once per new outcome)."""
+
+    def __init__(self, manifest):
+        self.limits = tuple((METRIC_INDEX[metric], bound) for metric, bound in manifest.limits.items())
+        self.handoffs = manifest.thresholds.handoffs
+
+    def __call__(self, values: Sequence[float], repeated_items: int, silent_waits: int) -> tuple[int, ...]:
+        limits = 0
+        for i, bound in self.limits:
+            if values[i] > bound:
+                limits += 1
+        return (values[_POLICY], values[_SWITCHES], repeated_items,
+                1 if values[_HANDOFFS] > self.handoffs else 0, silent_waits, limits)
 
 
 _POLICY, _SWITCHES, _HANDOFFS = (METRIC_INDEX[m] for m in ("policy_steps", "channel_switches", "handoffs"))

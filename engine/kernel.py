@@ -47,9 +47,11 @@ class Kernel:
         # what a fired rule fired on: its one alternative's steps (Trace.matched)
         self.needs = tuple(r.alternatives[0] if len(r.alternatives) == 1 else () for r in rules)
         self.requires = cps.rule_requires
+        self.at_zero = tuple(dict.fromkeys(r, 0) for r in cps.rule_requires)   # a rule's steps at depth 0
         self.after = cps.step_after
-        self.waited_on = frozenset(p for ps in cps.step_after for p in ps)   # steps some step comes after
         self.has_after = frozenset(s for s, ps in enumerate(cps.step_after) if ps)
+        # steps some step comes after, or that come after some: finish days follow `after` through them
+        self.timed = self.has_after | frozenset(p for ps in cps.step_after for p in ps)
         self.policy = policy_rules
         self.wait = silent_wait_days
         self._rows: dict[int, tuple[Sequence[StepFacts], tuple[list[tuple], list[str], list[str]]]] = {}
@@ -62,7 +64,7 @@ class Kernel:
             if len(self._rows) > 256:
                 self._rows.clear()
             out = []
-            for f in facts:
+            for s, f in enumerate(facts):
                 # 0: staff-only; 1: the customer acts; 2: on the customer path, an `informs`
                 # message; 3: anywhere else
                 kind = (0 if f.lane in _STAFF else 3 if f.lane not in _VISIBLE
@@ -70,28 +72,36 @@ class Kernel:
                 money = (f.fee, f.minutes, f.customer_minutes, f.cost)
                 out.append((f.department, f.channel, kind, f.lane == _CUSTOMER, f.channel != INTERNAL_CHANNEL,
                             tuple(step_items(f.asks)), float(f.days), money if any(money) else None,
-                            f.days > self.wait and not f.informs))
+                            f.days > self.wait and not f.informs, s in self.timed))
             hit = self._rows[id(facts)] = (facts, (out, [f.department for f in facts], [f.channel for f in facts]))
         return hit[1]
 
     def summarize(self, fired: frozenset[int], start_channel: str, facts: Sequence[StepFacts]) -> Summary | None:
         if not self.applies or (self.cyclic and not self.cyclic.isdisjoint(fired)):
             return None
-        rank, needs, requires = self.rank, self.needs, self.requires
-        order = sorted(fired, key=rank.__getitem__)
-        # depth: a rule's steps sit one below the deepest step it fired on; in dependency
-        # order every rule that can require those steps came first
-        # policy-made, in the same pass: the steps no rule left without policy and practice
-        # rules requires
+        needs, requires, policy = self.needs, self.requires, self.policy
+        # depth: a rule's steps sit one below the deepest step it fired on, and a step
+        # required by several rules at the least of their depths; policy-made: the steps no
+        # rule left without policy and practice rules requires. Rules that fired on no
+        # step put theirs at depth 0 and keep them whatever else fired: they go first.
         depth: dict[int, int] = {}
-        get = depth.get
-        policy = self.policy
         kept: set[int] = set()
-        chained = []   # the rules that fired on steps, in order
-        for i in order:
-            nd = needs[i]
-            if nd:
+        at_zero = self.at_zero
+        chained = []
+        for i in fired:
+            if needs[i]:
                 chained.append(i)
+            else:
+                depth.update(at_zero[i])
+                if i not in policy:
+                    kept.update(requires[i])
+        if chained:
+            # the rules that fired on steps, in step-dependency order: every rule that can
+            # require the steps one fired on came first
+            chained.sort(key=self.rank.__getitem__)
+            get = depth.get
+            for i in chained:
+                nd = needs[i]
                 d = 0
                 for n in nd:
                     x = depth[n]
@@ -99,14 +109,10 @@ class Kernel:
                         d = x + 1
                 if i not in policy and all([n in kept for n in nd]):
                     kept.update(requires[i])
-            else:
-                d = 0
-                if i not in policy:
-                    kept.update(requires[i])
-            for t in requires[i]:
-                x = get(t)
-                if x is None or x > d:
-                    depth[t] = d
+                for t in requires[i]:
+                    x = get(t)
+                    if x is None or x > d:
+                        depth[t] = d
         # dependency edges, for the steps with any: `after` within the journey, and chain
         # edges down the chain
         into: dict[int, list[int]] = {}
@@ -141,17 +147,15 @@ class Kernel:
         rekeyed: dict[str, int] = {}
         last_dept = None
         last_channel = start_channel
-        waited_on = self.waited_on
         for s in ordered:
-            dept, channel, kind, is_customer, external, items, days, money, waits = rows[s]
-            if after[s]:
+            dept, channel, kind, is_customer, external, items, days, money, waits, timed = rows[s]
+            if timed:   # it waits for others' finish, or others for its
                 start = 0.0
                 for p in after[s]:
                     x = finish.get(p)
                     if x is not None and x > start:
                         start = x
                 days += start
-            if s in waited_on:
                 finish[s] = days
             if days > elapsed:
                 elapsed = days
