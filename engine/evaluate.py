@@ -276,9 +276,15 @@ class Evaluator:
         key = (fired, case.channel, self.cps.choices(case), self.cps.signature(case))
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._remember(key, self._summary(case, fired) if self.detail == "summary"
-                                 else self.new_outcome(build_trace(self.cps, case, fired)))
+            hit = self._remember(key, self.build_outcome(case, fired))
         return fired, hit
+
+    def build_outcome(self, case: Case, fired: frozenset[int]) -> Outcome:
+        """The outcome of a case whose rules `fired`, built from scratch (what the cache
+        holds): in summary detail, no Trace unless the general path needs one."""
+        if self.detail == "summary":
+            return self._summary(case, fired)
+        return self.new_outcome(build_trace(self.cps, case, fired))
 
     def new_outcome(self, trace: Trace) -> Outcome:
         """The outcome of a trace, built from scratch (what the cache holds)."""

@@ -199,10 +199,15 @@ class Kernel:
         for k in asked.values():
             if k > 1:
                 repeated += 1
+        if fees or minutes or customer_minutes or cost:
+            fees, minutes, customer_minutes, cost = (tidy_number(fees), tidy_number(minutes),
+                                                     tidy_number(customer_minutes), tidy_number(cost))
+        else:   # tidy_number(0.0), as most journeys have it
+            fees = minutes = customer_minutes = cost = 0
         return Summary(ordered, (
             len(ordered), customer, staff, len(departments), len(path_depts), len(path_channels), handoffs,
             staff_handoffs, switches, sum(asked.values()) - len(asked),
-            sum([k if item in asked else k - 1 for item, k in rekeyed.items()]),
-            tidy_number(elapsed), tidy_number(fees), len(depth) - len(kept), tidy_number(minutes), tidy_number(customer_minutes), tidy_number(cost),
+            sum([k if item in asked else k - 1 for item, k in rekeyed.items()]) if rekeyed else 0,
+            tidy_number(elapsed), fees, len(depth) - len(kept), minutes, customer_minutes, cost,
         ), repeated, silent)
 
