@@ -78,6 +78,9 @@ class CompiledPolicySet:
     guarded: frozenset[int] = field(repr=False, default=frozenset())              # rules with `unless`
     unit_size: tuple[int, ...] = field(repr=False, default=())                    # unit -> how many steps
     rule_requires: tuple[tuple[int, ...], ...] = field(repr=False, default=())    # rule -> CompiledRule.requires
+    # rule -> the steps it fires on when it has one alternative testing steps, else ():
+    # when the set is not `ambiguous`, what any firing of it fired on (Trace.matched)
+    rule_needs: tuple[tuple[int, ...], ...] = field(repr=False, default=())
     sibling_units: tuple[tuple[int, ...], ...] = field(repr=False, default=())    # unit -> other units of its rule
     # Precomputed per step id, so each journey is built from small ints and shared dicts.
     step_after: tuple[tuple[int, ...], ...] = field(repr=False, default=())
@@ -224,6 +227,7 @@ def compile_policy_set(policy_set: PolicySet) -> CompiledPolicySet:
         unless_steps=frozenset(s for r in rules for s in r.unless),
         guarded=frozenset(r.index for r in rules if r.unless),
         unit_size=tuple(map(len, unit_steps)), rule_requires=tuple(r.requires for r in rules),
+        rule_needs=tuple(r.alternatives[0] if len(r.alternatives) == 1 else () for r in rules),
         sibling_units=tuple(tuple(v for v in units[unit_rule[u]] if v != u) for u in range(len(unit_rule))),
         step_after=tuple(tuple(step_ids[a] for a in s.after) for s in steps),
         step_facts=tuple(_step_facts(s, policy_set.manifest.capacity) for s in steps),

@@ -40,12 +40,10 @@ class Kernel:
     """What the one-pass path reads, made once per compiled set."""
 
     def __init__(self, cps: CompiledPolicySet, policy_rules: frozenset[int], silent_wait_days: float):
-        rules = cps.rules
         self.applies = not cps.ambiguous
         self.rank = cps.chain_rank
         self.cyclic = cps.cyclic
-        # what a fired rule fired on: its one alternative's steps (Trace.matched)
-        self.needs = tuple(r.alternatives[0] if len(r.alternatives) == 1 else () for r in rules)
+        self.needs = cps.rule_needs   # what a fired rule fired on (Trace.matched)
         self.requires = cps.rule_requires
         self.at_zero = tuple(dict.fromkeys(r, 0) for r in cps.rule_requires)   # a rule's steps at depth 0
         self.after = cps.step_after

@@ -83,12 +83,11 @@ class Trace:
         its case conditions hold with no step. These are the rule's chain edges' sources."""
         if self._matched is None:
             self._matched = {}
-        hit = self._matched.get(rule)
-        if hit is None and not self.cps.ambiguous:
+        if not self.cps.ambiguous:
             # each rule has one alternative testing steps or none: it fired on those steps
-            alts = self.cps.rules[rule].alternatives
-            hit = self._matched[rule] = alts[0] if len(alts) == 1 else ()
-        elif hit is None:
+            return self.cps.rule_needs[rule]
+        hit = self._matched.get(rule)
+        if hit is None:
             ready, by_rule = self._units()
             if rule in ready:
                 hit = ()
@@ -174,8 +173,16 @@ class Trace:
         have: set[int] = set()
         live: list[int] = []
         if not cps.ambiguous:   # no `unless`, one unit per rule at most: what it fired on
-            needs = {i: self.matched(i) for i in pending}
-            holds = lambda i: all(s in have for s in needs[i])   # noqa: E731
+            needs, requires = cps.rule_needs, cps.rule_requires
+            waiting = []
+            for i in pending:   # a rule that fired on no step fires without any other
+                if needs[i]:
+                    waiting.append(i)
+                else:
+                    live.append(i)
+                    have.update(requires[i])
+            pending = waiting
+            holds = lambda i: all([s in have for s in needs[i]])   # noqa: E731
         else:
             ready, by_rule = self._units()
             unit_steps = cps.unit_steps
