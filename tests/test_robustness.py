@@ -463,12 +463,20 @@ def test_a_worker_killed_mid_run_ends_the_run_with_exit_3_and_the_output_unchang
             break
         time.sleep(0.05)
     assert len(workers) >= 2 and p.poll() is None, "the run ended before a worker could be killed"
-    os.kill(workers[0], signal.SIGKILL)
+    for w in workers:   # every worker: one that held no cases when killed loses none
+        os.kill(w, signal.SIGKILL)
     _, err = _ended(p, 60)
-    assert p.returncode == 3, err
-    assert "a worker process was killed by signal 9" in err and "Traceback" not in err, err
-    assert err.count("\n") == 1, err
-    assert out.read_text() == "earlier result\n"
+    assert "Traceback" not in err, err
+    if p.returncode == 0:
+        # every killed worker was between blocks (waiting for one, the parent busy writing):
+        # the pool replaced them and nothing was lost, so the run is whole and in order
+        lines = out.read_text().splitlines()
+        assert [json.loads(x)["id"] for x in lines] == [f"c{i}" for i in range(400_000)]
+    else:
+        assert p.returncode == 3, err
+        assert "a worker process was killed by signal 9" in err, err
+        assert err.count("\n") == 1, err
+        assert out.read_text() == "earlier result\n"
     assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.tmp"))
     assert not [w for w in workers if Path(f"/proc/{w}").exists() and "zombie" not in
                 Path(f"/proc/{w}/status").read_text().lower()], "a worker outlived the run"
