@@ -255,7 +255,7 @@ class Evaluator:
                cps.choices(trace.case), cps.signature(trace.case))
         hit = self._values.get(key)
         if hit is None:
-            values = self._measured(trace, cps.case_facts(trace.case))[1]
+            values = self._measured(trace.case, trace.fired, cps.case_facts(trace.case), trace)[1]
             hit = (*values, self._effort(values))
             size = sys.getsizeof(key[0]) + 256
             if len(self._values) >= 4 * self._cache_size or self._values_bytes + size > self._cache_bytes // 2:
@@ -303,10 +303,7 @@ class Evaluator:
         unless the kernel leaves the journey to the general path."""
         cps = self.cps
         facts = cps.case_facts(case)
-        fast = self._kernel.summarize(fired, case.channel, facts)
-        if fast is None:
-            fast = self._general(trace or build_trace(cps, case, fired), facts)
-        ordered, values, repeated, silent = fast
+        ordered, values, repeated, silent = self._measured(case, fired, facts, trace)
         values = (*values, self._effort(values))
         tally = self._flag_tally(values, repeated, silent)
         flags = self._flags.get(tally)
@@ -322,18 +319,17 @@ class Evaluator:
         return Outcome(values, flags[0], "".join((
             _SUMMARY_HEAD % values, ", ".join(map(self._action_json.__getitem__, ordered)), flags[1])), load)
 
-    def _measured(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
+    def _measured(self, case: Case, fired: frozenset[int], facts: Sequence[StepFacts], trace: Trace | None = None
+                  ) -> tuple[list[int], tuple[float, ...], int, int]:
         """The journey order (step ids), the metric values (METRICS order), and the flag
         counts the metrics do not hold (judge.flag_tally): in one pass when the set allows
-        (friction.kernel), else by the general path it must equal."""
-        fast = self._kernel.summarize(trace.fired, trace.case.channel, facts)
+        (friction.kernel), else by the general path it must equal (from `trace`, the
+        case's with `fired`, made when not given)."""
+        fast = self._kernel.summarize(fired, case.channel, facts)
         if fast is not None:
             return fast
-        return self._general(trace, facts)
-
-    def _general(self, trace: Trace, facts: Sequence[StepFacts]) -> tuple[list[int], tuple[float, ...], int, int]:
-        """_measured for the journeys the kernel does not take."""
         cps = self.cps
+        trace = trace or build_trace(cps, case, fired)
         o = order_steps(cps, trace, facts)
         made = trace.step_ids - trace.without(self._policy_rules).step_ids
         metrics = measure_ids(cps, o, trace.case.channel, made, facts)
