@@ -8,7 +8,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import add
-from typing import Any, Callable, Iterable, NamedTuple, TextIO
+from typing import Any, Iterable, NamedTuple, TextIO
 
 from .errors import Problem
 from .capacity import YearlyLoad
@@ -66,22 +66,8 @@ class Encoded(NamedTuple):
     load: Any = None                     # its capacity.CaseLoad, when the row is an evaluation's
 
 
-def _json_chunks() -> Callable[[Any, int], Iterable[str]]:
-    """What json.JSONEncoder(ensure_ascii=False).encode joins, without the set-up it does on
-    every call (it makes a new C encoder each time: most of what encoding a case's few
-    fields cost). No check for circular references: rows hold parsed JSON and scalars."""
-    enc = json.JSONEncoder(ensure_ascii=False)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is not None:
-        try:
-            return make(None, enc.default, json.encoder.encode_basestring, None, enc.key_separator,
-                        enc.item_separator, False, False, True)
-        except TypeError:   # another Python's signature: the documented path
-            pass
-    return lambda o, _level: (enc.encode(o),)
-
-
-_chunks = _json_chunks()
+# json.dumps(..., ensure_ascii=False) makes an encoder per call; one per process will do
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class RowEncoder:
@@ -128,7 +114,7 @@ class RowEncoder:
             if out is None:
                 text = json.dumps(row, ensure_ascii=False)
             else:
-                text = "".join(_chunks(case, 0))[:-1] + ", " + out.fragment + "}"
+                text = _to_json(case)[:-1] + ", " + out.fragment + "}"
         elif self.fmt == "csv":
             per_kind = Counter(kinds)
             text = self._csv_line([case["id"], case["event"], case["persona"] or "", case["channel"],

@@ -81,11 +81,11 @@ class Trace:
         of logic.alternatives whose guard holds and whose steps are all required, keeping
         only those no other such alternative's steps are a proper subset of). Empty when
         its case conditions hold with no step. These are the rule's chain edges' sources."""
-        if self._matched is None:
-            self._matched = {}
         if not self.cps.ambiguous:
             # each rule has one alternative testing steps or none: it fired on those steps
             return self.cps.rule_needs[rule]
+        if self._matched is None:
+            self._matched = {}
         hit = self._matched.get(rule)
         if hit is None:
             ready, by_rule = self._units()
