@@ -200,7 +200,12 @@ _STAFF = frozenset(l.value for l in STAFF_ONLY)
 
 
 def tidy_number(x: float) -> float:
-    return int(x) if float(x).is_integer() else round(x, 6)
+    """A figure as printed: an int when whole, else rounded to 6 decimals, and an int when
+    that rounding makes it whole (a float sum's 528389.9999999 is 528390, not 528390.0)."""
+    if float(x).is_integer():
+        return int(x)
+    x = round(x, 6)
+    return int(x) if x.is_integer() else x
 
 
 def effort_score(metrics: Metrics, weights: Mapping[str, float]) -> float:

@@ -291,3 +291,15 @@ def test_a_case_needs_a_start_channel_that_no_list_order_gives(tmp_path):
     single = write_set(tmp_path / "q", {"r.yaml": [rule("r1", [step("one")], event="move")]},
                        {**manifest, "channels": ["web"]})
     assert friction.evaluate_paths(str(single), str(cat)).results[0].case.channel == "web"
+
+
+def test_a_figure_that_rounds_to_a_whole_number_prints_as_one():
+    # regression: a yearly cost summed in one order was 528389.99999999994 and printed as
+    # 528390.0, in another 528390; every figure prints one way whatever the float noise
+    import json
+
+    from friction.measure import tidy_number
+
+    for x, want in ((528389.99999999994, "528390"), (528390.0000000001, "528390"), (2.5, "2.5"),
+                    (0.1 + 0.2, "0.3"), (-1.0000000001, "-1"), (3, "3")):
+        assert json.dumps(tidy_number(x)) == want, x
