@@ -173,8 +173,8 @@ def _rank_block(bundle: PolicyBundle, block: bytes, first_line: int, catalog: st
     t = Tally()
     for item in iter_jsonl_blob(block, first_line):
         case = resolve(item)
-        t.add(case if isinstance(case, Problem) else attribute(case))
-    return t
+        t.add(case if isinstance(case, Problem) else attribute.of_case(case))
+    return t.settle()
 
 
 def _merge_tallies(tallies: list[Tally]) -> Tally:

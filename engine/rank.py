@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .batch import run_cases
 from .errors import Problem
@@ -30,7 +30,7 @@ from .metrics import HEADLINE, SCORES, YEARLY, YEARLY_FIGURES
 from .case import Case
 from .trace import Trace
 
-__all__ = ["Attribution", "Attributor", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "tally", "rank_groups",
+__all__ = ["Attribution", "Attributor", "Ranking", "rank", "attribution_of", "RANK_METRICS", "Tally", "CaseLosses", "tally", "rank_groups",
            "ranking_from", "cases_in"]
 
 RANK_METRICS = HEADLINE   # the metrics rank's table shows
@@ -135,6 +135,16 @@ class Attributor:
         self.__init__(**state)
 
     def __call__(self, case: Case) -> tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]]:
+        return _weighted(self.losses(case), case.volume)
+
+    def of_case(self, case: Case) -> "CaseLosses":
+        """What Tally.add sums: the case's losses before the weighting (the memo's entry,
+        shared by the cases with its outcome) and its volume."""
+        return CaseLosses(self.losses(case), case.volume)
+
+    def losses(self, case: Case) -> Losses:
+        """attribution_of before the volume weighting, from the memo when the case's
+        outcome key was met before."""
         ev = self.evaluator
         cps = ev.cps
         trace = ev.replay(case)
@@ -145,7 +155,12 @@ class Attributor:
             n = len(losses[0]) + len(losses[1])
             # the key's set and the losses grow with the rules fired (a loss: a tuple of floats)
             self._memo.put(key, losses, sys.getsizeof(trace.fired) + n * (64 + 32 * len(SCORES)) + 512)
-        return _weighted(losses, case.volume)
+        return losses
+
+
+class CaseLosses(NamedTuple):
+    losses: Losses   # Attributor.losses: shared by the cases with the same outcome key
+    volume: float
 
 
 def rank_groups(cps) -> tuple[list[tuple[str, str]], list[frozenset[int]]]:
@@ -168,33 +183,67 @@ class Tally:
     rules: dict[int, list] = field(default_factory=dict)    # rule index -> [cases fired, sums per key]
     groups: dict[int, list] = field(default_factory=dict)   # group index -> likewise
     problems: list[Problem] = field(default_factory=list)
+    # Cases sharing an outcome share one Losses object (Attributor's memo): each is counted
+    # here, [losses, cases, their volumes' sum] by the object's id, and added to the sums
+    # once, times its count, when settled (a loss's yearly figures are linear in the volume).
+    _pending: dict[int, list] = field(default_factory=dict, repr=False, compare=False)
 
-    def add(self, res: tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]] | Problem) -> None:
+    def add(self, res: CaseLosses | tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]] | Problem) -> None:
+        """One case: its CaseLosses, or its weighted attribution (attribution_of), or the
+        Problem that kept it from being evaluated."""
         if isinstance(res, Problem):
             self.problems.append(res)
             return
         self.cases += 1
+        if isinstance(res, CaseLosses):
+            entry = self._pending.get(id(res.losses))
+            if entry is None:
+                if len(self._pending) >= _PENDING:
+                    self.settle()
+                self._pending[id(res.losses)] = [res.losses, 1, res.volume]
+            else:
+                entry[1] += 1
+                entry[2] += res.volume
+            return
         for table, deltas in zip((self.rules, self.groups), res):
             for i, delta in deltas:
-                entry = table.get(i)
-                if entry is None:
-                    table[i] = [1, list(delta)]
-                else:
-                    entry[0] += 1
-                    entry[1] = [a + d for a, d in zip(entry[1], delta)]
+                _accumulate(table, i, 1, delta)
+
+    def settle(self) -> "Tally":
+        """Add the pending cases into the sums."""
+        for losses, n, volume in self._pending.values():
+            for table, deltas in zip((self.rules, self.groups), losses):
+                for i, d in deltas:
+                    _accumulate(table, i, n, (*(d if n == 1 else [n * x for x in d]),
+                                              *[volume * d[k] / per for k, per in _WEIGHTED]))
+        self._pending.clear()
+        return self
 
     def merge(self, other: "Tally") -> "Tally":
+        self.settle()
+        other.settle()
         self.cases += other.cases
         self.problems.extend(other.problems)
         for mine, theirs in ((self.rules, other.rules), (self.groups, other.groups)):
             for i, (n, sums) in theirs.items():
-                entry = mine.get(i)
-                if entry is None:
-                    mine[i] = [n, list(sums)]
-                else:
-                    entry[0] += n
-                    entry[1] = [a + b for a, b in zip(entry[1], sums)]
+                _accumulate(mine, i, n, sums)
         return self
+
+    def __getstate__(self) -> dict:
+        self.settle()   # a worker's tally crosses to the parent settled: no losses, no ids
+        return self.__dict__
+
+
+_PENDING = 4096   # outcomes a Tally keeps pending at most: a catalog of distinct outcomes settles as it goes
+
+
+def _accumulate(table: dict[int, list], i: int, n: int, sums: Sequence[float]) -> None:
+    entry = table.get(i)
+    if entry is None:
+        table[i] = [n, list(sums)]
+    else:
+        entry[0] += n
+        entry[1] = [a + d for a, d in zip(entry[1], sums)]
 
 
 def tally(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem],
@@ -205,23 +254,23 @@ def tally(evaluator: Evaluator, cases: Iterable[Case | CaseResult | Problem],
     many cases an item stands for)."""
     items = cases if hasattr(cases, "prepare") else (x.case if isinstance(x, CaseResult) else x for x in cases)
     out = Tally()
-    attribute = Attributor(evaluator, groups)
+    attribute = Attributor(evaluator, groups).of_case
     if workers <= 1:
         for res in watch(run_cases(attribute, items)):
             out.add(res)
-        return out
+        return out.settle()
     # Workers sum their chunks: one small Tally crosses the process boundary per chunk, not a
     # list of losses per case, and the parent only adds them up (in catalog order).
     for part in watch(run_cases(attribute, items, workers, combine=_summed)):
         out.merge(part)
-    return out
+    return out.settle()
 
 
 def _summed(results: list) -> Tally:
     t = Tally()
     for res in results:
         t.add(res)
-    return t
+    return t.settle()
 
 
 def cases_in(item: Tally | Problem | tuple) -> int:
@@ -232,6 +281,7 @@ def cases_in(item: Tally | Problem | tuple) -> int:
 def ranking_from(cps, keys: Sequence[tuple[str, str]], groups: Sequence[frozenset[int]], t: Tally,
                  by: str) -> Ranking:
     """The ranking a tally of the whole catalog gives."""
+    t.settle()
     def attribution(a: Attribution, entry: list | None) -> Attribution:
         if entry is not None:
             a.cases = entry[0]

@@ -168,3 +168,45 @@ def test_the_memo_is_made_again_where_it_is_unpickled():
     first = attribute(c)
     again = pickle.loads(pickle.dumps(attribute))
     assert (len(again._memo), again.memo_size) == (0, 7) and again(c) == first
+
+
+def test_cases_sharing_an_outcome_are_summed_once_times_their_count(monkeypatch):
+    # Tally.add counts the cases of one memo entry and adds its losses once, times the count
+    # (yearly figures times the volumes' sum): the same ranking as adding each case's
+    # replayed attribution, however often it settles and when it crosses a process boundary.
+    # Equal to the last printed digit: sums of floats grouped otherwise differ in rounding.
+    import friction.rank as rank_mod
+
+    cps = friction.compile_policy_set(friction.load_policy_set(bundled_path("policies/bank")))
+    cases = _cases(bundled_path("cases/life-events.yaml"), cps.manifest)
+    cases = [dataclasses.replace(c, id=f"{c.id}/{k}", volume=k * 7 + 0.5) for k in range(3) for c in cases]
+    keys, groups = rank_groups(cps)
+    expected = Tally()
+    for c in cases:
+        expected.add(brute_force(cps, c, groups))
+
+    def figures(t: Tally) -> dict:
+        r = ranking_from(cps, keys, groups, t, "staff_hours")
+        return {(kind, a.name): (a.cases, a.removed) for kind, items in
+                (("rule", r.rules), ("owner", r.owners), ("cause", r.causes)) for a in items}
+
+    want = figures(expected)
+    assert sum(n for n, _ in want.values()) > 100
+    for pending in (1, 3, 4096):
+        monkeypatch.setattr(rank_mod, "_PENDING", pending)
+        attribute = Attributor(friction.Evaluator(cps), groups)
+        t = Tally()
+        for c in cases[:40]:
+            t.add(attribute.of_case(c))
+        t = pickle.loads(pickle.dumps(t))   # a worker's tally, handed to the parent
+        rest = Tally()
+        for c in cases[40:]:
+            rest.add(attribute.of_case(c))
+        t.merge(rest)
+        assert t._pending == {} and t.cases == len(cases)
+        got = figures(t)
+        assert got.keys() == want.keys()
+        for k, (n, removed) in got.items():
+            assert n == want[k][0] and removed.keys() == want[k][1].keys(), (pending, k)
+            for m, v in removed.items():
+                assert abs(v - want[k][1][m]) <= 2e-6 * max(1, abs(v)), (pending, k, m, v, want[k][1][m])
