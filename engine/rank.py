@@ -290,6 +290,7 @@ def ranking_from(cps, keys: Sequence[tuple[str, str]], groups: Sequence[frozense
                  by: str) -> Ranking:
     """The ranking a tally of the whole catalog gives."""
     t.settle()
+
     def attribution(a: Attribution, entry: list | None) -> Attribution:
         if entry is not None:
             a.cases = entry[0]
