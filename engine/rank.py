@@ -197,6 +197,8 @@ class Tally:
             return
         self.cases += 1
         if isinstance(res, CaseLosses):
+            if not (res.losses[0] or res.losses[1]):
+                return   # no rule fired: nothing to add, and nothing kept (it would hold no losses)
             entry = self._pending.get(id(res.losses))
             if entry is None:
                 size = len(res.losses[0]) + len(res.losses[1])

@@ -210,3 +210,14 @@ def test_cases_sharing_an_outcome_are_summed_once_times_their_count(monkeypatch)
             assert n == want[k][0] and removed.keys() == want[k][1].keys(), (pending, k)
             for m, v in removed.items():
                 assert abs(v - want[k][1][m]) <= 2e-6 * max(1, abs(v)), (pending, k, m, v, want[k][1][m])
+
+
+def test_cases_where_no_rule_fired_keep_nothing_pending():
+    # regression (review): an outcome with no losses held nothing, so it never settled the
+    # tally, and each one met after a memo miss stayed pending: memory grew with the catalog
+    from friction.rank import CaseLosses
+
+    t = Tally()
+    for _ in range(1000):
+        t.add(CaseLosses(([], []), 1.0))
+    assert t.cases == 1000 and t._pending == {} and t.rules == t.groups == {}
