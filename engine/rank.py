@@ -103,11 +103,14 @@ def _losses(evaluator: Evaluator, trace: Trace, groups: Sequence[frozenset[int]]
 
 def _weighted(losses: Losses, volume: float) -> tuple[list[tuple[int, Delta]], list[tuple[int, Delta]]]:
     """Each loss with the yearly figures appended: the case's volume × its metric's loss."""
-    def weigh(d: Delta) -> Delta:
-        return (*d, *[volume * d[i] / per for i, per in _WEIGHTED])
-
     per_rule, per_group = losses
-    return [(i, weigh(d)) for i, d in per_rule], [(g, weigh(d)) for g, d in per_group]
+    return [(i, _weigh(d, volume)) for i, d in per_rule], [(g, _weigh(d, volume)) for g, d in per_group]
+
+
+def _weigh(d: Delta, volume: float, cases: int = 1) -> Delta:
+    """A loss of `cases` cases with these volumes summed: the loss times the cases, then the
+    yearly figures (the volume × its metric's loss)."""
+    return (*(d if cases == 1 else [cases * x for x in d]), *[volume * d[i] / per for i, per in _WEIGHTED])
 
 
 class Attributor:
@@ -219,8 +222,7 @@ class Tally:
         for losses, n, volume in self._pending.values():
             for table, deltas in zip((self.rules, self.groups), losses):
                 for i, d in deltas:
-                    _accumulate(table, i, n, (*(d if n == 1 else [n * x for x in d]),
-                                              *[volume * d[k] / per for k, per in _WEIGHTED]))
+                    _accumulate(table, i, n, _weigh(d, volume, n))
         self._pending.clear()
         self._held = 0
         return self
